@@ -1,0 +1,87 @@
+# Two commands for a newcomer: `make run` and `make test`. Every target sets up what it needs first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+RASA      := $(VENV)/bin/rasa
+STAMP     := $(VENV)/.installed
+MODEL_STAMP := models/.trained
+ACTIONS_PORT ?= 5055
+RASA_PORT    ?= 5005
+MIN_NLU_ACCURACY ?= 0.95
+
+# No telemetry, no TensorFlow chatter; the action server finds the packages at the root.
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONPATH := $(CURDIR)
+
+# Training inputs: a change to any of them retrains.
+TRAIN_INPUTS := config.yml $(wildcard domain/*.yml) $(shell find data knowledge dicts components -type f 2>/dev/null)
+
+# Find a Python 3.10 by itself: pyenv's 3.10.x, then python3.10 on PATH.
+PYTHON310 := $(shell \
+  for p in "$$(pyenv prefix 3.10.13 2>/dev/null)/bin/python" \
+           "$$(pyenv prefix 3.10 2>/dev/null)/bin/python" \
+           $$(ls -d $$HOME/.pyenv/versions/3.10*/bin/python 2>/dev/null) \
+           "$$(command -v python3.10)"; do \
+    if [ -x "$$p" ] && "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then echo "$$p"; break; fi; \
+  done)
+
+.PHONY: help setup train run serve actions test test-unit test-stories test-nlu validate bench cross-validate clean
+
+help:
+	@echo "make run    — set up, train if needed, start the action server and a rasa shell"
+	@echo "make test   — set up, train, run every test"
+	@echo "make serve  — REST channel on :$(RASA_PORT) and action server on :$(ACTIONS_PORT) (Ctrl-C stops both)"
+	@echo "make train | validate | bench | cross-validate | clean"
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt
+	@if [ -z "$(PYTHON310)" ]; then \
+	  echo "需要 Python 3.10（Rasa 3.6 不支持 3.11 及以上）。未找到 Python 3.10。"; \
+	  echo "Python 3.10 is required (Rasa 3.6 refuses 3.11+). Install it, e.g.: pyenv install 3.10.13"; \
+	  echo "or on Debian/Ubuntu: apt-get install python3.10 python3.10-venv"; exit 1; fi
+	@echo "Using $(PYTHON310)"
+	test -x $(PY) || $(PYTHON310) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip==24.0"
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	touch $(STAMP)
+
+# Retrain only when the data, config or knowledge changed.
+$(MODEL_STAMP): $(STAMP) $(TRAIN_INPUTS)
+	$(PY) scripts/timed.py bench/last-training.json -- $(RASA) train --domain domain --fixed-model-name realname --out models
+	touch $(MODEL_STAMP)
+
+train: $(MODEL_STAMP)
+
+validate: $(STAMP)
+	$(PY) scripts/validate_data.py
+
+run: $(MODEL_STAMP)
+	@$(RASA) run actions --port $(ACTIONS_PORT) > .rasa-actions.log 2>&1 & \
+	  pid=$$!; trap "kill $$pid 2>/dev/null" EXIT; \
+	  $(PY) scripts/wait_port.py $(ACTIONS_PORT) && \
+	  $(RASA) shell -m models/realname.tar.gz --endpoints endpoints.yml
+
+serve: $(MODEL_STAMP)
+	@$(RASA) run actions --port $(ACTIONS_PORT) & apid=$$!; \
+	  trap "kill $$apid 2>/dev/null" EXIT INT TERM; \
+	  $(RASA) run --enable-api --port $(RASA_PORT) -m models/realname.tar.gz \
+	    --credentials credentials.yml --endpoints endpoints.yml
+
+test: $(MODEL_STAMP)
+	$(PY) scripts/validate_data.py
+	$(PY) -m pytest -q
+	$(PY) scripts/run_story_tests.py
+	$(PY) scripts/score_heldout_nlu.py --min-accuracy $(MIN_NLU_ACCURACY)
+
+bench: $(MODEL_STAMP)
+	$(PY) bench/run_bench.py
+
+cross-validate: $(STAMP)
+	$(RASA) test nlu --nlu data/nlu --cross-validation --folds 3 --out results/cross-validation
+
+clean:
+	rm -rf models results .rasa-actions.log

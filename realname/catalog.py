@@ -1,0 +1,131 @@
+"""The knowledge catalog: the 21 failure reasons of knowledge/failures.yml, and how they are rendered.
+
+Everything the bot says about a failure reason comes from here, so the fix text lives in one place.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+import yaml
+
+KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+
+# Buttons offered after every explanation.
+NEXT_BUTTONS = (
+    {"title": "还有其他问题", "payload": "/fail_unspecified"},
+    {"title": "转人工", "payload": "/ask_human"},
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    says: str
+    source: str
+    when: Mapping[str, Any] = field(default_factory=dict)
+    # The fact this step is about (its advice is refined by the rules once the fact is known).
+    fact: Optional[str] = None
+
+    def applies(self, facts: Mapping[str, Any]) -> bool:
+        """A step applies unless a known fact contradicts its condition (unknown facts keep it)."""
+        for name, wanted in self.when.items():
+            value = facts.get(name)
+            if value is None:
+                continue
+            allowed = wanted if isinstance(wanted, list) else [wanted]
+            if value not in allowed:
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class Reason:
+    intent: str
+    title: str
+    label: str
+    summary: str
+    messages_zh: Sequence[str]
+    messages_en: Sequence[str]
+    causes: Sequence[str]
+    facts: Sequence[str]
+    steps: Sequence[Step]
+    image_related: bool = False
+
+    def steps_for(self, facts: Mapping[str, Any]) -> List[Step]:
+        return [step for step in self.steps if step.applies(facts)]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    reasons: Mapping[str, Reason]
+    common_reasons: Sequence[str]
+    other_intents: Mapping[str, str]
+
+    def reason(self, intent: str) -> Optional[Reason]:
+        return self.reasons.get(intent)
+
+    def describe_intent(self, intent: str) -> Optional[str]:
+        """A short Chinese description of any intent, for "did you mean" buttons."""
+        reason = self.reasons.get(intent)
+        if reason:
+            return reason.label
+        return self.other_intents.get(intent)
+
+
+def _load_yaml(name: str) -> Any:
+    with open(KNOWLEDGE_DIR / name, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+@functools.lru_cache(maxsize=1)
+def load_catalog() -> Catalog:
+    data = _load_yaml("failures.yml")
+    reasons = {}
+    for item in data["reasons"]:
+        reasons[item["intent"]] = Reason(
+            intent=item["intent"],
+            title=item["title"],
+            label=item["label"],
+            summary=item["summary"],
+            messages_zh=tuple(item["messages"].get("zh") or ()),
+            messages_en=tuple(item["messages"].get("en") or ()),
+            causes=tuple(item.get("causes") or ()),
+            facts=tuple(item.get("facts") or ()),
+            steps=tuple(
+                Step(
+                    says=step["says"],
+                    source=step["source"],
+                    when=step.get("when") or {},
+                    fact=step.get("fact"),
+                )
+                for step in item["steps"]
+            ),
+            image_related=bool(item.get("image_related")),
+        )
+    return Catalog(
+        reasons=reasons,
+        common_reasons=tuple(data["common_reasons"]),
+        other_intents=dict(data["other_intents"]),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def support_settings() -> Dict[str, str]:
+    return dict(_load_yaml("support.yml"))
+
+
+def reason_line(reason: Reason) -> str:
+    """One line naming the reason in plain words."""
+    return f"【{reason.title}】{reason.summary}"
+
+
+def numbered_steps(steps: Sequence[str]) -> str:
+    return "\n".join(f"{number}. {text}" for number, text in enumerate(steps, start=1))
+
+
+def render_fix(reason: Reason, facts: Mapping[str, Any], findings: Sequence[str] = ()) -> str:
+    """The fix as short numbered steps: findings from the rules first, then the catalog steps that apply."""
+    lines = list(findings) + [step.says for step in reason.steps_for(facts)]
+    return "处理方法：\n" + numbered_steps(lines)

@@ -1,0 +1,266 @@
+"""Checks for the two number formats the source names: the 18-digit resident ID number (18位身份证号码) and the
+18-character unified social credit code (18位统一社会信用代码).
+
+Source (aliyun-realname-failures.zh.txt): 「注意区分数字“0”和字母“O”，数字“1”和字母“I”，数字“8”和字母“B”等。」
+「注意代码位数，不要漏填、多填，不要输入空格。」「若营业执照上包含副本编号，如(1-1)，则不需要填写。」
+
+What python-stdnum 2.2 checks (read from its source):
+  stdnum.cn.ric.validate: 18 characters, first 17 digits, check character (ISO 7064 MOD 11-2), a real birth date,
+      and the area code must be in stdnum's table (cn/loc.dat) for the birth year. We do NOT use that last test:
+      HK/Macau/Taiwan residence-permit numbers (810000…/820000…/830000…) and newly created districts are not in
+      the table but are real numbers. So we use ric.calc_check_digit and ric.get_birth_date and skip get_birth_place.
+  stdnum.cn.uscc.validate: 18 characters, check character (GB 32100, MOD 31), alphabet without I O Z S V – and it
+      demands digits in positions 1–8. GB 32100 allows letters in positions 1–2 (registration authority and entity
+      type, e.g. N2… for rural collective economic organisations, Y1… for 其他), so validate() rejects real codes.
+      We use uscc.calc_check_digit (correct) with our own format rule: alphabet everywhere, digits in positions 3–8
+      (the administrative division code).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError
+
+RESIDENT_ID = "resident_id"
+CREDIT_CODE = "credit_code"
+
+# Problem codes
+EMPTY = "empty"
+LENGTH = "length"
+BAD_CHARACTERS = "bad_characters"
+BIRTH_DATE = "birth_date"
+CHECK_CHARACTER = "check_character"
+
+# Notes: things we removed while normalising, each backed by a source sentence the assistant can repeat.
+NOTE_SPACES = "spaces_removed"
+NOTE_COPY_NUMBER = "copy_number_removed"
+_NOTE_MESSAGES = {
+    NOTE_SPACES: "号码中的空格已去掉，提交时请不要输入空格。",
+    NOTE_COPY_NUMBER: "营业执照上的副本编号（如(1-1)）不需要填写，已去掉。",
+}
+
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: digits and capitals without I O Z S V
+
+# Look-alike characters the source names (0/O, 1/I, 8/B); lowercase letters are upper-cased before this is used.
+LOOK_ALIKES = {"0": "O", "O": "0", "1": "I", "I": "1", "8": "B", "B": "8"}
+
+# 「(1-1)」/「（1-1）」 – business-licence copy number
+_COPY_NUMBER = re.compile(r"[(（]\s*\d+\s*[-－—–]\s*\d+\s*[)）]")
+_SPACES = re.compile(r"[\s\u3000]+")
+
+
+@dataclass
+class NumberCheck:
+    kind: str                       # RESIDENT_ID or CREDIT_CODE
+    typed: str                      # as the customer typed it
+    number: str                     # normalised: no spaces / copy number, full-width → half-width, upper case
+    ok: bool
+    problem: str | None = None      # one of the problem codes above
+    message: str = ""               # Chinese, for the customer
+    suggestion: str | None = None   # the valid number one look-alike swap away, if exactly one exists
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (code, Chinese message)
+    birth_date: date | None = None  # resident IDs only
+
+
+def normalise_number(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """Strip the copy number and spaces, full-width → half-width, upper case. Returns (number, notes)."""
+    notes = []
+    text = text or ""
+    without_copy = _COPY_NUMBER.sub("", text)
+    if without_copy != text:
+        notes.append((NOTE_COPY_NUMBER, _NOTE_MESSAGES[NOTE_COPY_NUMBER]))
+    stripped = without_copy.strip()
+    without_spaces = _SPACES.sub("", stripped)
+    if without_spaces != stripped:
+        notes.append((NOTE_SPACES, _NOTE_MESSAGES[NOTE_SPACES]))
+    return unicodedata.normalize("NFKC", without_spaces).upper(), notes
+
+
+def _look_alike_hint(bad: str) -> str:
+    partner = LOOK_ALIKES.get(bad)
+    if partner is None:
+        return ""
+    digit, letter = (bad, partner) if bad.isdigit() else (partner, bad)
+    return f"注意区分数字“{digit}”和字母“{letter}”。"
+
+
+def _single_swaps(number: str):
+    for index, char in enumerate(number):
+        partner = LOOK_ALIKES.get(char)
+        if partner is not None:
+            yield number[:index] + partner + number[index + 1:]
+
+
+def _unique_valid_swap(number: str, is_valid) -> str | None:
+    candidates = {candidate for candidate in _single_swaps(number) if is_valid(candidate)}
+    return candidates.pop() if len(candidates) == 1 else None
+
+
+def _with_suggestion(result: NumberCheck, is_valid) -> NumberCheck:
+    result.suggestion = _unique_valid_swap(result.number, is_valid)
+    if result.suggestion:
+        position = next(i for i, (a, b) in enumerate(zip(result.number, result.suggestion)) if a != b)
+        typed_char, meant_char = result.number[position], result.suggestion[position]
+        result.message += (f"第{position + 1}位的“{typed_char}”可能应为“{meant_char}”，"
+                           f"改正后的号码是 {result.suggestion}，请与证件核对。")
+    return result
+
+
+# --------------------------------------------------------------------------------------------------- resident ID
+
+
+def _resident_id_problem(number: str, today: date) -> tuple[str, str, date | None] | None:
+    """(problem code, Chinese message, birth date) for a normalised number, or None when it is valid."""
+    if not number:
+        return EMPTY, "请填写18位身份证号码。", None
+    if len(number) != 18:
+        return LENGTH, f"身份证号码应为18位，您填写的是{len(number)}位。请注意代码位数，不要漏填、多填。", None
+    bad = [(i, c) for i, c in enumerate(number[:17]) if not c.isdigit()]
+    if number[17] not in "0123456789X":
+        bad.append((17, number[17]))
+    if bad:
+        index, char = bad[0]
+        where = "最后一位只能是数字或X" if index == 17 else "前17位只能是数字"
+        return BAD_CHARACTERS, f"身份证号码{where}，第{index + 1}位是“{char}”。{_look_alike_hint(char)}", None
+    try:
+        birth = ric.get_birth_date(number)
+    except ValidationError:
+        birth = None
+    if birth is None or birth > today or birth.year < 1900:
+        shown = f"{number[6:10]}年{number[10:12]}月{number[12:14]}日"
+        return BIRTH_DATE, f"身份证号码第7到14位是出生日期，“{shown}”不是有效的出生日期，请核对号码。", None
+    if ric.calc_check_digit(number) != number[17]:
+        return CHECK_CHARACTER, "身份证号码的校验位（最后一位）与前17位不符，号码中可能有数字填错，请与证件逐位核对。", birth
+    return None
+
+
+def is_valid_resident_id(number: str, today: date | None = None) -> bool:
+    return _resident_id_problem(number, today or date.today()) is None
+
+
+def check_resident_id(text: str, today: date | None = None) -> NumberCheck:
+    """Check an 18-digit resident ID number (also HK/Macau/Taiwan residence permits: 81/82/83 area codes).
+
+    The area code is not checked against a table (see module docstring)."""
+    today = today or date.today()
+    number, notes = normalise_number(text)
+    problem = _resident_id_problem(number, today)
+    if problem is None:
+        return NumberCheck(RESIDENT_ID, text, number, True, notes=notes, birth_date=ric.get_birth_date(number))
+    code, message, birth = problem
+    result = NumberCheck(RESIDENT_ID, text, number, False, code, message, notes=notes, birth_date=birth)
+    return _with_suggestion(result, lambda candidate: is_valid_resident_id(candidate, today))
+
+
+# --------------------------------------------------------------------------------------------------- credit code
+
+
+def _credit_code_problem(number: str) -> tuple[str, str] | None:
+    if not number:
+        return EMPTY, "请填写18位统一社会信用代码。"
+    if len(number) != 18:
+        return LENGTH, (f"统一社会信用代码应为18位，您填写的是{len(number)}位。请注意代码位数，不要漏填、多填。"
+                        "中国内地组织或企业用户，必须提交含有有效18位统一社会信用代码的证件。")
+    for index, char in enumerate(number):
+        if char not in USCC_ALPHABET:
+            return BAD_CHARACTERS, (f"第{index + 1}位的“{char}”不会出现在统一社会信用代码中"
+                                    f"（代码不使用字母I、O、Z、S、V）。{_look_alike_hint(char)}")
+    for index in range(2, 8):
+        if not number[index].isdigit():
+            return BAD_CHARACTERS, (f"统一社会信用代码第3到8位是行政区划码，只能是数字，第{index + 1}位是“{number[index]}”。"
+                                    f"{_look_alike_hint(number[index])}")
+    # uscc.calc_check_digit implements GB 32100 correctly (weights 3^i mod 31, check = 31 - sum mod 31).
+    if uscc.calc_check_digit(number[:17]) != number[17]:
+        return CHECK_CHARACTER, "统一社会信用代码的校验位（最后一位）与前17位不符，代码中可能有字符填错，请与证件逐位核对。"
+    return None
+
+
+def is_valid_credit_code(number: str) -> bool:
+    return _credit_code_problem(number) is None
+
+
+def check_credit_code(text: str) -> NumberCheck:
+    """Check an 18-character unified social credit code (统一社会信用代码), as on a business licence."""
+    number, notes = normalise_number(text)
+    problem = _credit_code_problem(number)
+    if problem is None:
+        return NumberCheck(CREDIT_CODE, text, number, True, notes=notes)
+    code, message = problem
+    result = NumberCheck(CREDIT_CODE, text, number, False, code, message, notes=notes)
+    return _with_suggestion(result, is_valid_credit_code)
+
+
+# --------------------------------------------------------------------------------------------------- finding numbers in text
+
+# A run of ASCII/full-width letters and digits, possibly split by single spaces or hyphens (people group numbers).
+_TOKEN_CHARS = "0-9A-Za-z０-９Ａ-Ｚａ-ｚ"
+_RUN = re.compile(rf"[{_TOKEN_CHARS}]+(?:[ \-\u3000][{_TOKEN_CHARS}]+)*")
+_COPY_NUMBER_AFTER = re.compile(r"\s*[(（]\s*\d+\s*[-－—–]\s*\d+\s*[)）]")
+MIN_NUMBER_LENGTH, MAX_NUMBER_LENGTH = 15, 20   # old 15-digit numbers … an 18-char number with a typo or two
+MIN_DIGITS = 8
+
+
+@dataclass(frozen=True)
+class NumberCandidate:
+    start: int
+    end: int        # end of `typed`
+    number_end: int  # end of the number itself (before a trailing copy number)
+    typed: str      # the text as typed (a trailing copy number such as (1-1) included)
+    compact: str    # letters and digits only, half-width, upper case
+
+
+def _digit_count(text: str) -> int:
+    return sum(ch.isdigit() for ch in text)
+
+
+def find_number_candidates(text: str) -> list[NumberCandidate]:
+    """Tokens in free text that look like a resident ID or credit code (15–20 letters/digits, at least 8 digits).
+
+    Grouped forms such as 「1101 0119 9003 0700 22」 are joined; every group must contain a digit, so the words
+    around a number (「my id 1101…」) are never pulled in."""
+    found = []
+    for run in _RUN.finditer(text or ""):
+        tokens = [(m.start() + run.start(), m.end() + run.start(), m.group(0))
+                  for m in re.finditer(rf"[{_TOKEN_CHARS}]+", run.group(0))]
+        index = 0
+        while index < len(tokens):
+            best = None
+            joined = ""
+            for last in range(index, len(tokens)):
+                if _digit_count(tokens[last][2]) == 0:
+                    break
+                joined += tokens[last][2]
+                if len(joined) > MAX_NUMBER_LENGTH:
+                    break
+                if len(joined) >= MIN_NUMBER_LENGTH and _digit_count(joined) >= MIN_DIGITS:
+                    best = last
+            if best is None:
+                index += 1
+                continue
+            start, end = tokens[index][0], tokens[best][1]
+            copy = _COPY_NUMBER_AFTER.match(text, end)
+            typed_end = copy.end() if copy else end
+            compact = unicodedata.normalize("NFKC", "".join(t[2] for t in tokens[index:best + 1])).upper()
+            found.append(NumberCandidate(start, typed_end, end, text[start:typed_end], compact))
+            index = best + 1
+    return found
+
+
+def guess_number_kind(text: str) -> str:
+    """RESIDENT_ID or CREDIT_CODE for a number whose type the customer did not say.
+
+    A valid number decides; otherwise 17 digits followed by a digit or X reads as a resident ID, anything with other
+    letters as a credit code."""
+    number, _ = normalise_number(text)
+    if is_valid_resident_id(number):
+        return RESIDENT_ID
+    if is_valid_credit_code(number):
+        return CREDIT_CODE
+    if re.fullmatch(r"\d{17}[\dX]|\d{15}", number):
+        return RESIDENT_ID
+    return CREDIT_CODE
