@@ -6,11 +6,11 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Tracker
 
 from realname.catalog import NEXT_BUTTONS
-from realname.diagnosis import FACTS
+from realname.diagnosis import CHECK_SLOTS, FACTS
 
 
 def known_facts(tracker: Tracker) -> Dict[Text, Any]:
-    return {fact: tracker.get_slot(fact) for fact in FACTS}
+    return {name: tracker.get_slot(name) for name in FACTS + CHECK_SLOTS}
 
 
 def latest_text(tracker: Tracker) -> Text:

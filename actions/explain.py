@@ -77,11 +77,11 @@ class ActionUpdateFacts(Action):
         return events
 
 
-class ActionStartOver(Action):
-    """「重新开始」: forget the reason and every fact, then ask for the message again."""
+class ActionRestart(Action):
+    """「重新开始」: overrides Rasa's default action_restart to say what happened, then forgets everything."""
 
     def name(self) -> Text:
-        return "action_start_over"
+        return "action_restart"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
         dispatcher.utter_message(text="已重新开始。请把审核失败的提示原文粘贴给我。")

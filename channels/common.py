@@ -128,8 +128,14 @@ def check_image_text(image_ref: str) -> str:
 
 
 def is_reserved_command(text: str) -> bool:
-    """True for text a user must not type: only the channels send `/check_image{...}`."""
-    return text.lstrip().lower().startswith(CHECK_IMAGE_INTENT)
+    """True for text a user must not type: an intent payload that carries an image ref.
+
+    Only the channels send `/check_image{"image_ref": ...}` (after storing the upload themselves), so
+    a typed one could point the image check at a ref of someone else's choosing. A plain
+    `/check_image` (the bot's own button, no ref) stays allowed.
+    """
+    t = (text or "").strip().lower()
+    return t.startswith("/") and ("image_ref" in t or (t.startswith(CHECK_IMAGE_INTENT) and t != CHECK_IMAGE_INTENT))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -205,7 +211,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def image_error_text(exc: BaseException) -> str:
     """A Chinese message for a failed image save. Uses the store's own Chinese text when it has one."""
-    for attr in ("user_message", "message_zh", "zh"):
+    for attr in ("message", "user_message", "message_zh", "zh"):  # image_store.ImageStoreError has .message
         value = getattr(exc, attr, None)
         if isinstance(value, str) and _CJK.search(value):
             return value
@@ -473,12 +479,13 @@ class ApiError(Exception):
 class DeliveryError(Exception):
     """An outgoing call that failed for good (after all attempts, or at once for a permanent error)."""
 
-    def __init__(self, what: str, reason: str, attempts: int, code: Any = None) -> None:
+    def __init__(self, what: str, reason: str, attempts: int, code: Any = None, status: Optional[int] = None) -> None:
         super().__init__(f"{what} failed after {attempts} attempt(s): {reason}")
         self.what = what
         self.reason = reason
         self.attempts = attempts
         self.code = code
+        self.status = status
 
 
 class ResponseTooLarge(Exception):
@@ -587,8 +594,10 @@ class HttpSender:
         limit = max_bytes or self.max_bytes
         reason = ""
         code: Any = None
+        status: Optional[int] = None
         for attempt in range(1, self.attempts + 1):
             retryable = True
+            status = None
             try:
                 result = await loop.run_in_executor(
                     self._executor, partial(self._do, method, url, limit, kwargs)
@@ -602,6 +611,7 @@ class HttpSender:
             except requests.RequestException as e:
                 reason, retryable = f"request error ({type(e).__name__})", False
             else:
+                status = result.status
                 if result.status == 429 or result.status >= 500:
                     reason = f"HTTP {result.status}"
                 elif result.status >= 300:
@@ -627,9 +637,9 @@ class HttpSender:
                 "" if last else " (will retry)",
             )
             if last:
-                raise DeliveryError(what, reason, attempt, code)
+                raise DeliveryError(what, reason, attempt, code, status)
             await asyncio.sleep(min(self.max_backoff, self.backoff * (2 ** (attempt - 1))))
-        raise DeliveryError(what, reason, self.attempts, code)  # not reached
+        raise DeliveryError(what, reason, self.attempts, code, status)  # not reached
 
 
 class TokenCache:

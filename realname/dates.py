@@ -29,7 +29,7 @@ from datetime import date, timedelta
 # ---------------------------------------------------------------------------------------------------------------
 # Chinese numerals
 
-_CN_DIGITS = {"〇": 0, "零": 0, "○": 0, "Ｏ": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
+_CN_DIGITS = {"〇": 0, "零": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
               "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
@@ -90,7 +90,9 @@ def _make_date(year: int, month: int, day: int, text: str) -> date:
     if not 1 <= month <= 12:
         raise DateProblem("impossible", f"“{text}”不是有效日期：月份应在1到12之间。", text)
     days_in_month = calendar.monthrange(year, month)[1]
-    if not 1 <= day <= days_in_month:
+    if day < 1:
+        raise DateProblem("impossible", f"“{text}”不是有效日期：日期应从1日开始。", text)
+    if day > days_in_month:
         raise DateProblem("impossible", f"“{text}”不是有效日期：{year}年{month}月只有{days_in_month}天。", text)
     return date(year, month, day)
 
@@ -166,7 +168,7 @@ def _from_month_day(m: re.Match, today: date, allow_future: bool) -> tuple[date,
     return value, False
 
 
-def _from_weekday(m: re.Match, today: date, allow_future: bool) -> tuple[date, bool]:
+def _from_weekday(m: re.Match, today: date) -> tuple[date, bool]:
     weekday = _weekday_index(m["wd"])
     this_week_monday = today - timedelta(days=today.weekday())
     which = m["which"]
@@ -180,7 +182,6 @@ def _from_weekday(m: re.Match, today: date, allow_future: bool) -> tuple[date, b
 
 def _from_units_ago(m: re.Match, today: date) -> tuple[date, bool]:
     raw_n, unit, direction = m["n"], m["unit"], m["dir"]
-    approximate = raw_n in ("半", "几")
     if raw_n == "几":
         raise _NoMatch  # 「几天前」 names no day; ask instead of guessing
     sign = 1 if direction in ("后", "之后", "以后") else -1
@@ -194,12 +195,12 @@ def _from_units_ago(m: re.Match, today: date) -> tuple[date, bool]:
     if n is None:
         raise _NoMatch
     if unit in ("天", "日"):
-        return today + timedelta(days=sign * n), approximate
+        return today + timedelta(days=sign * n), False
     if unit in ("周", "星期", "礼拜"):
-        return today + timedelta(weeks=sign * n), approximate
+        return today + timedelta(weeks=sign * n), False
     if unit == "月":
-        return _shift_months(today, sign * n), approximate
-    return _shift_months(today, sign * 12 * n), approximate
+        return _shift_months(today, sign * n), False
+    return _shift_months(today, sign * 12 * n), False
 
 
 def _from_just_done_n_days(m: re.Match, today: date) -> tuple[date, bool]:
@@ -244,7 +245,7 @@ def parse_date_match(text: str, today: date, allow_future: bool = False) -> Date
         (_FULL_DATE, lambda m: _from_full_date(m, today)),
         (_MONTH_RELATIVE_DAY, lambda m: _from_month_relative_day(m, today)),
         (_MONTH_DAY, lambda m: _from_month_day(m, today, allow_future)),
-        (_WEEKDAY, lambda m: _from_weekday(m, today, allow_future)),
+        (_WEEKDAY, lambda m: _from_weekday(m, today)),
         (_UNITS_AGO, lambda m: _from_units_ago(m, today)),
         (_JUST_DONE_N_DAYS, lambda m: _from_just_done_n_days(m, today)),
         (_NAMED_DAY, lambda m: _from_named_day(m, today)),

@@ -8,7 +8,9 @@ What python-stdnum 2.2 checks (read from its source):
   stdnum.cn.ric.validate: 18 characters, first 17 digits, check character (ISO 7064 MOD 11-2), a real birth date,
       and the area code must be in stdnum's table (cn/loc.dat) for the birth year. We do NOT use that last test:
       HK/Macau/Taiwan residence-permit numbers (810000…/820000…/830000…) and newly created districts are not in
-      the table but are real numbers. So we use ric.calc_check_digit and ric.get_birth_date and skip get_birth_place.
+      the table but are real numbers (for an area whose province is known but not the county, e.g. 119900…,
+      validate() even raises KeyError instead of a ValidationError). So we use ric.calc_check_digit and
+      ric.get_birth_date and skip get_birth_place.
   stdnum.cn.uscc.validate: 18 characters, check character (GB 32100, MOD 31), alphabet without I O Z S V – and it
       demands digits in positions 1–8. GB 32100 allows letters in positions 1–2 (registration authority and entity
       type, e.g. N2… for rural collective economic organisations, Y1… for 其他), so validate() rejects real codes.
@@ -50,7 +52,7 @@ USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: digits and capita
 LOOK_ALIKES = {"0": "O", "O": "0", "1": "I", "I": "1", "8": "B", "B": "8"}
 
 # 「(1-1)」/「（1-1）」 – business-licence copy number
-_COPY_NUMBER = re.compile(r"[(（]\s*\d+\s*[-－—–]\s*\d+\s*[)）]")
+COPY_NUMBER = re.compile(r"[(（]\s*\d+\s*[-－—–]\s*\d+\s*[)）]")
 _SPACES = re.compile(r"[\s\u3000]+")
 
 
@@ -71,7 +73,7 @@ def normalise_number(text: str) -> tuple[str, list[tuple[str, str]]]:
     """Strip the copy number and spaces, full-width → half-width, upper case. Returns (number, notes)."""
     notes = []
     text = text or ""
-    without_copy = _COPY_NUMBER.sub("", text)
+    without_copy = COPY_NUMBER.sub("", text)
     if without_copy != text:
         notes.append((NOTE_COPY_NUMBER, _NOTE_MESSAGES[NOTE_COPY_NUMBER]))
     stripped = without_copy.strip()

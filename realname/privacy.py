@@ -7,9 +7,10 @@ fewer are masked completely (keeping 4 + 4 would show all of them).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
-from realname.id_numbers import find_number_candidates
+from realname.id_numbers import COPY_NUMBER, find_number_candidates
 
 KEEP_HEAD = 4
 KEEP_TAIL = 4
@@ -17,8 +18,9 @@ MASK = "*" * 8
 
 
 def mask_number(number: str) -> str:
-    """'110101199003070022' → '1101********0022'. Spaces and full-width characters are normalised first."""
-    compact = "".join(unicodedata.normalize("NFKC", number or "").split())
+    """'110101199003070022' → '1101********0022'. A copy number such as (1-1), spaces and hyphens are dropped and
+    full-width characters normalised first; letter case is kept."""
+    compact = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", COPY_NUMBER.sub("", number or "")))
     if len(compact) <= KEEP_HEAD + KEEP_TAIL:
         return "*" * len(compact)
     return compact[:KEEP_HEAD] + MASK + compact[-KEEP_TAIL:]
@@ -34,7 +36,7 @@ def mask_in_text(text: str) -> str:
     position = 0
     for candidate in find_number_candidates(text):
         parts.append(text[position:candidate.start])
-        parts.append(mask_number(candidate.compact))
+        parts.append(mask_number(text[candidate.start:candidate.number_end]))
         parts.append(text[candidate.number_end:candidate.end])  # a trailing copy number stays as typed
         position = candidate.end
     parts.append(text[position:])

@@ -1,0 +1,226 @@
+"""Web help page channel.
+
+Routes (under ``/webhooks/web``):
+
+- ``GET  /``              the Chinese help page with the chat panel (static files served from ./static, no CDN)
+- ``GET  /static/<name>`` the page's script and style sheet
+- ``POST /webhook``       JSON ``{"sender": "...", "message": "..."}`` → JSON list of bot messages
+- ``POST /upload``        multipart ``sender`` + ``file`` (one image) → saved with realname.image_store, then
+  ``/check_image{"image_ref": "<ref>"}`` goes to Rasa → JSON list of bot messages
+
+Errors are JSON ``{"error": "<中文说明>"}`` with a 4xx status. The page renders every text with
+``textContent`` only, and a Content-Security-Policy forbids inline script as a second guard.
+"""
+
+import json
+import logging
+import os
+import re
+from typing import Any, Awaitable, Callable, Dict, List, Optional
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from rasa.core.channels.channel import InputChannel
+
+from channels.common import (
+    ask_rasa,
+    cfg_number,
+    check_image_text,
+    image_error_text,
+    is_reserved_command,
+    short_id,
+    save_image,
+    sniff_image_type,
+)
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
+STATIC_TYPES = {
+    "index.html": "text/html; charset=utf-8",
+    "app.js": "application/javascript; charset=utf-8",
+    "style.css": "text/css; charset=utf-8",
+}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data: blob:; "
+        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-cache",
+}
+SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+IMAGE_TYPES_ACCEPTED = ("jpeg", "png", "bmp", "webp", "heic")
+
+# Chinese error texts.
+E_CONTENT_TYPE_JSON = "请求格式错误：请以 JSON 格式（Content-Type: application/json）发送消息。"
+E_BAD_JSON = "请求格式错误：内容不是有效的 JSON。"
+E_NOT_OBJECT = "请求格式错误：请发送形如 {\"sender\": \"...\", \"message\": \"...\"} 的 JSON 对象。"
+E_SENDER = "会话编号无效：请刷新页面后重试。"
+E_EMPTY = "消息不能为空，请输入文字后再发送。"
+E_NOT_TEXT = "消息必须是文字。"
+E_RESERVED = "这个指令只能由系统发送。请直接输入文字，或使用「上传证件照片」按钮。"
+E_BODY_TOO_LARGE = "请求内容过大，请精简后再发送。"
+E_CONTENT_TYPE_UPLOAD = "上传格式错误：请通过页面上的「上传证件照片」按钮上传图片（multipart/form-data）。"
+E_NO_FILE = "没有收到图片，请选择一张证件照片后再上传。"
+E_NOT_IMAGE = "只能上传图片文件（JPG、PNG、BMP、HEIC 或 WebP 格式）。"
+
+
+def _too_long_text(limit: int) -> str:
+    return f"消息过长：最多 {limit} 个字，请精简后再发送。"
+
+
+def _too_big_upload(limit: int) -> str:
+    return f"图片过大：最大 {limit // (1024 * 1024)} MB，请压缩后再上传。"
+
+
+def _error(message: str, status: int) -> HTTPResponse:
+    return response.json({"error": message}, status=status, headers={"Cache-Control": "no-store"}, ensure_ascii=False)
+
+
+def _load_static() -> Dict[str, bytes]:
+    files = {}
+    for name in STATIC_TYPES:
+        with open(os.path.join(STATIC_DIR, name), "rb") as f:
+            files[name] = f.read()
+    return files
+
+
+class WebInput(InputChannel):
+    """The help page and its JSON endpoints."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "web"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "WebInput":
+        credentials = credentials or {}
+        return cls(
+            max_message_chars=int(cfg_number(credentials, "max_message_chars", 5000)),
+            max_upload_bytes=int(cfg_number(credentials, "max_upload_bytes", 10 * 1024 * 1024)),
+            max_json_bytes=int(cfg_number(credentials, "max_json_bytes", 64 * 1024)),
+        )
+
+    def __init__(
+        self,
+        max_message_chars: int = 5000,
+        max_upload_bytes: int = 10 * 1024 * 1024,
+        max_json_bytes: int = 64 * 1024,
+    ) -> None:
+        self.max_message_chars = max_message_chars
+        self.max_upload_bytes = max_upload_bytes
+        self.max_json_bytes = max(max_json_bytes, max_message_chars * 4 + 1024)
+        self.static = _load_static()
+
+    # ---------------------------------------------------------------------------------------------
+    # Request checks, kept free of Sanic so they can be tested directly.
+
+    def parse_message(self, content_type: str, body: bytes) -> Any:
+        """(sender, text) from a /webhook request, or an (error text, status) pair."""
+        if (content_type or "").split(";")[0].strip().lower() != "application/json":
+            return None, (E_CONTENT_TYPE_JSON, 415)
+        if len(body) > self.max_json_bytes:
+            return None, (E_BODY_TOO_LARGE, 413)
+        try:
+            data = json.loads(body.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            return None, (E_BAD_JSON, 400)
+        if not isinstance(data, dict):
+            return None, (E_NOT_OBJECT, 400)
+        sender = data.get("sender")
+        if not isinstance(sender, str) or not SENDER_PATTERN.match(sender):
+            return None, (E_SENDER, 400)
+        message = data.get("message")
+        if message is None:
+            return None, (E_EMPTY, 400)
+        if not isinstance(message, str):
+            return None, (E_NOT_TEXT, 400)
+        text = message.strip()
+        if not text:
+            return None, (E_EMPTY, 400)
+        if len(text) > self.max_message_chars:
+            return None, (_too_long_text(self.max_message_chars), 413)
+        if is_reserved_command(text):
+            return None, (E_RESERVED, 400)
+        return (sender, text), None
+
+    @staticmethod
+    def sender_id(sender: str) -> str:
+        # Prefixed, so a web visitor can never reach another channel's conversation.
+        return "web-" + sender
+
+    # ---------------------------------------------------------------------------------------------
+
+    def _static_response(self, name: str) -> HTTPResponse:
+        return response.raw(self.static[name], content_type=STATIC_TYPES[name], headers=SECURITY_HEADERS)
+
+    def blueprint(self, on_new_message: Callable[[Any], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint("web_help_page", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def page(request: Request) -> HTTPResponse:
+            if not request.path.endswith("/"):
+                # The page loads "static/..." relative to itself: keep the trailing slash.
+                return response.redirect(request.path + "/", status=301)
+            return self._static_response("index.html")
+
+        @bp.route("/static/<name>", methods=["GET"])
+        async def static(request: Request, name: str) -> HTTPResponse:
+            if name not in STATIC_TYPES or name == "index.html":
+                return _error("找不到这个文件。", 404)
+            return self._static_response(name)
+
+        @bp.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            parsed, err = self.parse_message(request.content_type, request.body or b"")
+            if err:
+                logger.info("web.message.rejected status=%d", err[1])
+                return _error(*err)
+            sender, text = parsed
+            messages = await ask_rasa(
+                on_new_message, text, sender_id=self.sender_id(sender), input_channel=self.name()
+            )
+            return response.json(messages, headers={"Cache-Control": "no-store"}, ensure_ascii=False)
+
+        @bp.route("/upload", methods=["POST"])
+        async def upload(request: Request) -> HTTPResponse:
+            ctype = (request.content_type or "").split(";")[0].strip().lower()
+            if ctype != "multipart/form-data":
+                return _error(E_CONTENT_TYPE_UPLOAD, 415)
+            if len(request.body or b"") > self.max_upload_bytes + 64 * 1024:
+                return _error(_too_big_upload(self.max_upload_bytes), 413)
+            sender = request.form.get("sender") if request.form else None
+            if not isinstance(sender, str) or not SENDER_PATTERN.match(sender):
+                return _error(E_SENDER, 400)
+            files: List[Any] = (request.files.getlist("file") if request.files else None) or []
+            if len(files) != 1 or not files[0].body:
+                return _error(E_NO_FILE, 400)
+            upload_file = files[0]
+            data: bytes = upload_file.body
+            if len(data) > self.max_upload_bytes:
+                return _error(_too_big_upload(self.max_upload_bytes), 413)
+            kind = sniff_image_type(data)
+            if kind not in IMAGE_TYPES_ACCEPTED:
+                logger.info("web.upload.rejected sender=%s reason=not an image", short_id(sender))
+                return _error(E_NOT_IMAGE, 415)
+            filename = os.path.basename((upload_file.name or "").replace("\\", "/"))[:120] or f"upload.{kind}"
+            try:
+                ref = await save_image(data, filename)
+            except Exception as e:  # noqa: BLE001 - the store's errors become a Chinese answer
+                logger.warning("web.upload.rejected sender=%s error=%s", short_id(sender), type(e).__name__)
+                return _error(image_error_text(e), 422)
+            logger.info("web.upload.saved sender=%s bytes=%d type=%s", short_id(sender), len(data), kind)
+            messages = await ask_rasa(
+                on_new_message,
+                check_image_text(ref),
+                sender_id=self.sender_id(sender),
+                input_channel=self.name(),
+            )
+            return response.json(messages, headers={"Cache-Control": "no-store"}, ensure_ascii=False)
+
+        return bp

@@ -1,0 +1,43 @@
+"""Tracker fixtures for the action tests: a tracker as the action server receives it."""
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from realname.diagnosis import CHECK_SLOTS, FACTS
+
+
+def make_tracker(text="", intent=None, slots=None, ranking=None, active_loop=None, requested_slot=None):
+    all_slots = {name: None for name in FACTS + CHECK_SLOTS + ("failure_reason", "image_ref")}
+    all_slots["requested_slot"] = requested_slot
+    all_slots.update(slots or {})
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9} if intent else {},
+        "intent_ranking": ranking or ([{"name": intent, "confidence": 0.9}] if intent else []),
+        "entities": [],
+    }
+    return Tracker(
+        sender_id="test-user",
+        slots=all_slots,
+        latest_message=latest,
+        events=[{"event": "user", "text": text, "parse_data": latest}],
+        paused=False,
+        followup_action=None,
+        active_loop={"name": active_loop} if active_loop else {},
+        latest_action_name="action_listen",
+    )
+
+
+@pytest.fixture
+def dispatcher():
+    return CollectingDispatcher()
+
+
+@pytest.fixture
+def domain():
+    return {"slots": {}, "forms": {"diagnosis_form": {"required_slots": list(FACTS)}}}
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch):
+    monkeypatch.setenv("REALNAME_TODAY", "2026-11-29")

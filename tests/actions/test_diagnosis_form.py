@@ -1,0 +1,84 @@
+from rasa_sdk.events import SlotSet
+
+from actions.diagnosis_form import ValidateDiagnosisForm
+from tests.actions.conftest import make_tracker
+
+FORM = ValidateDiagnosisForm()
+
+
+async def required(slots):
+    tracker = make_tracker(slots=slots)
+    return await FORM.required_slots([], None, tracker, {})
+
+
+async def test_only_the_facts_of_the_reason_are_asked():
+    assert await required({"failure_reason": "fail_cert_missing"}) == ["holder_type"]
+    assert await required({"failure_reason": "fail_contact_param"}) == []
+
+
+async def test_a_known_fact_is_not_asked_again():
+    assert await required({"failure_reason": "fail_new_cert", "issue_date": "2026-11-26"}) == ["holder_type"]
+
+
+async def test_the_document_type_answers_the_holder_type():
+    slots = {"failure_reason": "fail_new_cert", "issue_date": "2026-11-26", "doc_type": "YYZZ"}
+    assert await required(slots) == []
+
+
+async def test_expiry_is_asked_only_when_the_document_is_not_new():
+    new = {"failure_reason": "fail_cert_data_check", "doc_number": "skip", "issue_date": "2026-11-26",
+           "holder_type": "individual"}
+    old = dict(new, issue_date="2020-01-01")
+    assert await required(new) == []
+    assert await required(old) == ["expiry_date"]
+
+
+async def test_skipping_is_accepted(dispatcher, domain):
+    result = await FORM.validate_holder_type("跳过", dispatcher, make_tracker(), domain)
+    assert result == {"holder_type": "skip"}
+
+
+async def test_a_future_issue_date_is_asked_again_with_a_reason(dispatcher, domain):
+    result = await FORM.validate_issue_date("2027年1月5日", dispatcher, make_tracker(), domain)
+    assert result == {"issue_date": None}
+    assert "重新输入" in dispatcher.messages[0]["text"]
+
+
+async def test_an_impossible_date_is_asked_again(dispatcher, domain):
+    result = await FORM.validate_issue_date("2026年2月30日", dispatcher, make_tracker(), domain)
+    assert result == {"issue_date": None}
+    assert dispatcher.messages
+
+
+async def test_dates_as_people_type_them(dispatcher, domain):
+    for typed, expected in [("2026/11/3", "2026-11-03"), ("11月3号", "2026-11-03"), ("三天前", "2026-11-26"),
+                            ("昨天", "2026-11-28")]:
+        result = await FORM.validate_issue_date(typed, dispatcher, make_tracker(), domain)
+        assert result == {"issue_date": expected}, typed
+
+
+async def test_a_number_is_checked_and_never_kept_in_full(dispatcher, domain):
+    result = await FORM.validate_doc_number("11010519491231002X", dispatcher, make_tracker(), domain)
+    assert result["doc_number"] == "1101********002X"
+    assert "11010519491231002X" not in str(result)
+    assert "正确" in result["number_check"]
+    assert result["number_holder_type"] == "individual"
+
+
+async def test_a_look_alike_character_is_found(dispatcher, domain):
+    result = await FORM.validate_doc_number("11010519491231OO2X", dispatcher, make_tracker(), domain)
+    assert "不正确" in result["number_check"]
+
+
+async def test_a_correction_of_another_fact_is_taken_while_a_question_is_open(dispatcher, domain):
+    tracker = make_tracker("不对，我是组织", intent="inform", active_loop="diagnosis_form",
+                           requested_slot="doc_number",
+                           slots={"failure_reason": "fail_number_not_found", "holder_type": "individual"})
+    events = await FORM.get_extraction_events(dispatcher, tracker, domain)
+    assert SlotSet("holder_type", "organisation") in events
+
+
+async def test_an_unreadable_answer_is_asked_again(dispatcher, domain):
+    result = await FORM.validate_region("火星", dispatcher, make_tracker(), domain)
+    assert result == {"region": None}
+    assert "跳过" in dispatcher.messages[0]["text"]

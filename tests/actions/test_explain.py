@@ -1,0 +1,59 @@
+from rasa_sdk.events import Restarted, SlotSet
+
+from actions.explain import ActionExplainFailure, ActionRestart, ActionStartDiagnosis, ActionUpdateFacts
+from tests.actions.conftest import make_tracker
+
+
+def texts(dispatcher):
+    return [message.get("text") or "" for message in dispatcher.messages]
+
+
+async def test_a_failure_is_named_in_one_line_and_facts_in_the_message_are_kept(dispatcher, domain):
+    tracker = make_tracker("营业执照刚办三天，提示不在实名库中", intent="fail_new_cert")
+    events = await ActionStartDiagnosis().run(dispatcher, tracker, domain)
+    assert texts(dispatcher)[0].startswith("【不在实名库中或注册者身份证明资料为新颁发证件】")
+    assert SlotSet("failure_reason", "fail_new_cert") in events
+    assert SlotSet("issue_date", "2026-11-26") in events
+    assert SlotSet("doc_type", "YYZZ") in events
+
+
+async def test_no_question_announcement_when_nothing_needs_asking(dispatcher, domain):
+    tracker = make_tracker("注册联系人信息有误，请检测：Command syntax error", intent="fail_contact_param")
+    await ActionStartDiagnosis().run(dispatcher, tracker, domain)
+    assert len(dispatcher.messages) == 1
+
+
+async def test_the_fix_is_numbered_steps_with_next_buttons(dispatcher, domain):
+    tracker = make_tracker(slots={"failure_reason": "fail_contact_param"})
+    await ActionExplainFailure().run(dispatcher, tracker, domain)
+    fix = dispatcher.messages[0]
+    assert fix["text"].startswith("处理方法：\n1. ")
+    assert "国家代码" in fix["text"] and "86" in fix["text"]
+    assert [button["title"] for button in fix["buttons"]] == ["还有其他问题", "转人工"]
+
+
+async def test_a_new_document_gets_the_exact_date_to_resubmit(dispatcher, domain):
+    tracker = make_tracker(slots={"failure_reason": "fail_new_cert", "issue_date": "2026-11-26",
+                                  "holder_type": "organisation"})
+    await ActionExplainFailure().run(dispatcher, tracker, domain)
+    assert "请从2026年12月6日起再提交" in texts(dispatcher)[0]
+
+
+async def test_picture_reasons_offer_the_image_check(dispatcher, domain):
+    tracker = make_tracker(slots={"failure_reason": "fail_upload_size"})
+    await ActionExplainFailure().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[-1]["buttons"] == [{"title": "检查证件图片", "payload": "/check_image"}]
+
+
+async def test_a_correction_after_the_fix_updates_the_fix(dispatcher, domain):
+    tracker = make_tracker("不对，我是企业", intent="inform",
+                           slots={"failure_reason": "fail_cert_missing", "holder_type": "individual"})
+    events = await ActionUpdateFacts().run(dispatcher, tracker, domain)
+    assert SlotSet("holder_type", "organisation") in events
+    assert "营业执照" in texts(dispatcher)[1] and "护照" not in texts(dispatcher)[1]
+
+
+async def test_restart_says_so_and_forgets_everything(dispatcher, domain):
+    events = await ActionRestart().run(dispatcher, make_tracker("重新开始", intent="restart"), domain)
+    assert events == [Restarted()]
+    assert "重新开始" in texts(dispatcher)[0]
