@@ -75,3 +75,25 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
             length = self.config["ranking_length"]
             message.set(INTENT_RANKING, ranking[:length] if length > 0 else ranking, add_to_output=True)
         return messages
+
+    # skops refuses types it does not know; the TF-IDF step keeps its weights as a sparse matrix,
+    # which is safe. Anything else in the file is refused.
+    EXPECTED_UNTRUSTED_TYPES = frozenset({"scipy.sparse._csr.csr_matrix", "scipy.sparse._dia.dia_matrix"})
+
+    @classmethod
+    def load(cls, config, model_storage, resource, execution_context, **kwargs: Any) -> "LinearIntentClassifier":
+        import skops.io as sio
+
+        component = cls(config, execution_context.node_name, model_storage, resource)
+        try:
+            with model_storage.read_from(resource) as model_dir:
+                path = model_dir / f"{resource.name}.skops"
+                untrusted = sio.get_untrusted_types(file=path)
+                unexpected = set(untrusted) - cls.EXPECTED_UNTRUSTED_TYPES
+                if unexpected:
+                    raise RuntimeError(f"refusing to load {path}: unexpected types {sorted(unexpected)}")
+                component.clf = sio.load(path, trusted=untrusted)
+        except ValueError:
+            # No persisted classifier (trained without intent examples): stay untrained, like Rasa's own.
+            pass
+        return component

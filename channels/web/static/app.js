@@ -201,7 +201,7 @@
       addEntry({ role: "error", text: "图片过大：最大 10 MB，请压缩后再上传。" });
       return;
     }
-    addEntry({ role: "user", text: "📷 已上传图片：" + file.name });
+    addEntry({ role: "user", text: "已上传图片：" + file.name });
     var form = new FormData();
     form.append("sender", sender);
     form.append("file", file, file.name);
