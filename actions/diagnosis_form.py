@@ -20,7 +20,9 @@ class ValidateDiagnosisForm(FormValidationAction):
     async def required_slots(
         self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Text]:
-        return diagnosis.questions_for(tracker.get_slot("failure_reason"), known_facts(tracker))
+        # All relevant facts, known ones included: the form asks the first empty one, and rasa_sdk
+        # validates only slots listed here.
+        return diagnosis.relevant_facts(tracker.get_slot("failure_reason"), known_facts(tracker))
 
     async def get_extraction_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -31,7 +33,10 @@ class ValidateDiagnosisForm(FormValidationAction):
         if requested is None:
             return events
         found = diagnosis.facts_from_text(latest_text(tracker), diagnosis.today())
-        return events + [SlotSet(name, value) for name, value in found.items() if name != requested]
+        # Only facts (validated next, like any answer); the requested one is read from the answer itself.
+        return events + [
+            SlotSet(name, value) for name, value in found.items() if name in diagnosis.FACTS and name != requested
+        ]
 
     async def _validate_fact(self, fact: Text, value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
         answer = diagnosis.parse_answer(fact, value, diagnosis.today())

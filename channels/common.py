@@ -187,6 +187,12 @@ async def ask_rasa(
         logger.debug("channels.rasa.failed traceback", exc_info=True)
         if not collector.messages:
             return [{"recipient_id": sender_id, "text": FALLBACK_REPLY}]
+    if not collector.messages:
+        logger.warning(
+            "channels.rasa.no_answer channel=%s sender=%s (the bot said nothing this turn)",
+            input_channel,
+            short_id(sender_id),
+        )
     logger.info(
         "channels.rasa.answered channel=%s sender=%s in_len=%d messages=%d ms=%d",
         input_channel,

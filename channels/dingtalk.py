@@ -15,10 +15,12 @@ Environment: DINGTALK_APP_KEY, DINGTALK_APP_SECRET, DINGTALK_ROBOT_CODE,
 DINGTALK_API_BASE (default https://api.dingtalk.com). See docs/channels.md.
 """
 
+import asyncio
 import json
 import logging
 import re
 import time
+import urllib.parse
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Tuple
 
 from sanic import Blueprint, response
@@ -83,11 +85,15 @@ class DingTalkInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "DingTalkInput":
-        credentials = credentials or {}
+        return cls(**cls.settings_from(credentials or {}))
+
+    @classmethod
+    def settings_from(cls, credentials: Dict[str, Any]) -> Dict[str, Any]:
+        """Constructor arguments: secrets from the environment, tuning from credentials.yml."""
         extra = credentials.get("session_webhook_prefixes") or []
         if isinstance(extra, str):
             extra = [extra]
-        return cls(
+        return dict(
             app_key=env_str("DINGTALK_APP_KEY"),
             app_secret=env_str("DINGTALK_APP_SECRET"),
             robot_code=env_str("DINGTALK_ROBOT_CODE"),
@@ -167,23 +173,33 @@ class DingTalkInput(InputChannel):
                 msg = json.loads(body.decode("utf-8"))
             except (ValueError, UnicodeDecodeError):
                 raise DingTalkRejected(400, "body is not JSON") from None
-            if not isinstance(msg, dict):
-                raise DingTalkRejected(400, "body is not a JSON object")
-            webhook = msg.get("sessionWebhook")
-            if not isinstance(webhook, str) or not webhook.startswith(self.webhook_prefixes):
-                raise DingTalkRejected(400, "missing or unexpected sessionWebhook")
-            if not (msg.get("senderStaffId") or msg.get("senderId")):
-                raise DingTalkRejected(400, "no sender")
-            if not isinstance(msg.get("msgtype"), str):
-                raise DingTalkRejected(400, "no msgtype")
+            self.check_message(msg)
         except DingTalkRejected as e:
             logger.warning("dingtalk.callback.rejected status=%d reason=%s", e.status, e.reason)
             return e.status, {"error": e.reason}, None
-        msg_id = str(msg.get("msgId") or "")
-        if msg_id and not self.seen.add_if_new(msg_id):
-            logger.info("dingtalk.callback.duplicate msg=%s (replay or retry, ignored)", short_id(msg_id))
+        if not self.first_time(msg):
             return 200, {"status": "duplicate"}, None
         return 200, {}, msg
+
+    def check_message(self, msg: Any) -> None:
+        """Checks a robot message (HTTP callback body or Stream callback data). Raises DingTalkRejected."""
+        if not isinstance(msg, dict):
+            raise DingTalkRejected(400, "body is not a JSON object")
+        webhook = msg.get("sessionWebhook")
+        if not isinstance(webhook, str) or not webhook.startswith(self.webhook_prefixes):
+            raise DingTalkRejected(400, "missing or unexpected sessionWebhook")
+        if not (msg.get("senderStaffId") or msg.get("senderId")):
+            raise DingTalkRejected(400, "no sender")
+        if not isinstance(msg.get("msgtype"), str):
+            raise DingTalkRejected(400, "no msgtype")
+
+    def first_time(self, msg: Mapping[str, Any]) -> bool:
+        """False for a msgId already handled (a replay or a redelivery)."""
+        msg_id = str(msg.get("msgId") or "")
+        if msg_id and not self.seen.add_if_new(msg_id):
+            logger.info("dingtalk.message.duplicate msg=%s (replay or redelivery, ignored)", short_id(msg_id))
+            return False
+        return True
 
     # ---------------------------------------------------------------------------------------------
     # Processing in the background.
@@ -380,5 +396,153 @@ class DingTalkInput(InputChannel):
             if msg is not None:
                 self.tasks.spawn(self.process(msg, on_new_message), what="dingtalk.process")
             return response.json(answer, status=status)
+
+        return bp
+
+
+# ==================================================================================================
+# Stream mode: DingTalk pushes robot messages over a websocket this server opens, so no public
+# callback URL is needed. Implemented here on websockets 10.4 (rasa 3.6 pins websockets<11 and
+# aiohttp<3.10; the official dingtalk-stream SDK needs websockets>=11 and aiohttp>=3.10).
+#
+# Protocol: POST {api}/v1.0/gateway/connections/open {clientId, clientSecret, subscriptions} →
+# {endpoint, ticket}; connect to endpoint?ticket=...; frames are JSON {specVersion, type, headers, data}.
+# SYSTEM "ping" is answered with the same data, SYSTEM "disconnect" means reconnect, CALLBACK on the
+# robot topic carries the same message JSON as the HTTP callback and is acknowledged at once.
+
+STREAM_TOPIC_ROBOT = "/v1.0/im/bot/messages/get"
+MAX_FRAME_BYTES = 1 << 20
+
+
+class DingTalkStreamInput(DingTalkInput):
+    """Rasa input channel for a DingTalk robot in Stream mode (outgoing websocket, no callback URL)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "dingtalk_stream"
+
+    @classmethod
+    def settings_from(cls, credentials: Dict[str, Any]) -> Dict[str, Any]:
+        settings = super().settings_from(credentials)
+        settings["reconnect_min_seconds"] = cfg_number(credentials, "reconnect_min_seconds", 1)
+        settings["reconnect_max_seconds"] = cfg_number(credentials, "reconnect_max_seconds", 60)
+        return settings
+
+    def __init__(self, *args: Any, reconnect_min_seconds: float = 1, reconnect_max_seconds: float = 60, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reconnect_min = max(0.05, reconnect_min_seconds)
+        self.reconnect_max = max(self.reconnect_min, reconnect_max_seconds)
+        self.connected = False
+        self.connections = 0
+        self._task: Optional["asyncio.Task"] = None
+
+    async def open_connection(self) -> str:
+        """Registers a stream connection; returns the websocket URL (endpoint + ticket)."""
+        result = await self.http.request(
+            "POST",
+            f"{self.api_base}/v1.0/gateway/connections/open",
+            json={
+                "clientId": self.app_key,
+                "clientSecret": self.app_secret,
+                "subscriptions": [{"type": "CALLBACK", "topic": STREAM_TOPIC_ROBOT}],
+                "ua": "realname-rasa-channels/1.0",
+            },
+            what="dingtalk.stream.open",
+        )
+        body = result.json()
+        endpoint = body.get("endpoint") if isinstance(body, dict) else None
+        ticket = body.get("ticket") if isinstance(body, dict) else None
+        allowed = ("wss://",) if self.api_base.startswith("https://") else ("wss://", "ws://")
+        if not isinstance(endpoint, str) or not endpoint.startswith(allowed) or not ticket:
+            raise DeliveryError("dingtalk.stream.open", "no usable endpoint/ticket in answer", 1)
+        sep = "&" if "?" in endpoint else "?"
+        return f"{endpoint}{sep}ticket={urllib.parse.quote_plus(str(ticket))}"
+
+    async def run_forever(self, on_new_message: Callable[[Any], Awaitable[Any]]) -> None:
+        """Keeps one stream connection open; reconnects with exponential back-off. Cancel to stop."""
+        import websockets  # rasa's pinned websockets 10.x
+
+        delay = self.reconnect_min
+        while True:
+            try:
+                url = await self.open_connection()
+                async with websockets.connect(url, open_timeout=15, ping_interval=30, max_size=MAX_FRAME_BYTES) as ws:
+                    self.connected = True
+                    self.connections += 1
+                    delay = self.reconnect_min
+                    logger.info("dingtalk.stream.connected n=%d", self.connections)
+                    async for raw in ws:
+                        if await self.handle_frame(ws, raw, on_new_message) == "disconnect":
+                            logger.info("dingtalk.stream.disconnect_requested")
+                            break
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # noqa: BLE001 - any failure: log and reconnect
+                logger.warning("dingtalk.stream.error error=%s: %s", type(e).__name__, str(e)[:200])
+            finally:
+                self.connected = False
+            logger.info("dingtalk.stream.reconnect in=%.1fs", delay)
+            await asyncio.sleep(delay)
+            delay = min(self.reconnect_max, delay * 2)
+
+    async def handle_frame(self, ws: Any, raw: Any, on_new_message: Callable[[Any], Awaitable[Any]]) -> Optional[str]:
+        try:
+            frame = json.loads(raw)
+            frame_type = frame.get("type")
+            headers = frame.get("headers") or {}
+            topic = headers.get("topic")
+        except (ValueError, TypeError, AttributeError):
+            logger.warning("dingtalk.stream.bad_frame")
+            return None
+        if frame_type == "SYSTEM":
+            if topic == "ping":
+                await ws.send(json.dumps({"code": 200, "headers": headers, "message": "OK", "data": frame.get("data")}))
+            elif topic == "disconnect":
+                return "disconnect"
+            return None
+        ack_headers = {"contentType": "application/json", "messageId": headers.get("messageId")}
+        if frame_type != "CALLBACK" or topic != STREAM_TOPIC_ROBOT:
+            logger.info("dingtalk.stream.ignored type=%s topic=%s", str(frame_type)[:16], str(topic)[:64])
+            await ws.send(json.dumps({"code": 404, "headers": ack_headers, "message": "not handled", "data": "{}"}))
+            return None
+        # Acknowledge first: DingTalk redelivers unacknowledged messages; the work goes on in the background.
+        await ws.send(json.dumps({"code": 200, "headers": ack_headers, "message": "OK", "data": json.dumps({"response": None})}))
+        try:
+            msg = json.loads(frame.get("data") or "")
+            self.check_message(msg)
+        except (ValueError, TypeError):
+            logger.warning("dingtalk.stream.rejected reason=data is not JSON")
+            return None
+        except DingTalkRejected as e:
+            logger.warning("dingtalk.stream.rejected reason=%s", e.reason)
+            return None
+        if self.first_time(msg):
+            self.tasks.spawn(self.process(msg, on_new_message), what="dingtalk.stream.process")
+        return None
+
+    def blueprint(self, on_new_message: Callable[[Any], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint("dingtalk_stream", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            if not self.app_secret or not self.app_key:
+                return response.json({"status": "not configured"})
+            return response.json({"status": "connected" if self.connected else "connecting"})
+
+        @bp.listener("after_server_start")
+        async def start_stream(app: Any, loop: Any) -> None:
+            if not self.app_secret or not self.app_key:
+                logger.warning("dingtalk.stream.not_started missing DINGTALK_APP_KEY or DINGTALK_APP_SECRET")
+                return
+            self._task = asyncio.ensure_future(self.run_forever(on_new_message))
+
+        @bp.listener("before_server_stop")
+        async def stop_stream(app: Any, loop: Any) -> None:
+            if self._task is not None:
+                self._task.cancel()
+                try:
+                    await self._task
+                except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                    pass
 
         return bp

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any, Dict, List, Mapping, Optional
 
 from realname import dates, documents, facts, id_numbers, names, privacy, regions
-from realname.catalog import Reason, load_catalog, reason_line, render_fix
+from realname.catalog import Reason, load_catalog, reason_line
 
 FACTS = ("region", "holder_type", "doc_type", "issue_date", "expiry_date", "doc_number", "holder_name", "domain")
 SKIPPED = facts.SKIP
@@ -49,30 +49,33 @@ def _known(value: Any) -> bool:
 # ------------------------------------------------------------------------------------------------- questions
 
 
-def questions_for(intent: Optional[str], known: Mapping[str, Any]) -> List[str]:
-    """The facts still to ask for this reason, in the catalog's order.
+def relevant_facts(intent: Optional[str], known: Mapping[str, Any]) -> List[str]:
+    """The facts that change the advice for this reason in this situation, in the catalog's order.
 
-    A fact already known (or skipped) is not asked. Conditional questions:
-    - holder_type is not asked when the document type already tells it;
-    - expiry_date is asked only once the issue date shows the document is not new (a new document's problem
+    Conditional facts:
+    - holder_type is left out when the document type or the kind of number already tells it;
+    - expiry_date counts only once the issue date shows the document is not new (a new document's problem
       is the 10-day wait, not its expiry);
-    - region and holder_type for the .cn rules are asked only when the domain is a .cn-family domain or unknown.
+    - for 提交资料显示为海外用户, region and holder type matter only for .cn-family (or unknown) domains.
     """
     reason = load_catalog().reason(intent or "")
     if reason is None:
         return []
-    asked = []
+    relevant = []
     for fact in reason.facts:
-        if known.get(fact) is not None:
+        if fact == "holder_type" and known.get("holder_type") is None and _holder_type_implied(known):
             continue
-        if fact == "holder_type" and _holder_type_implied(known):
-            continue
-        if fact == "expiry_date" and not _issue_date_is_old(known.get("issue_date")):
+        if fact == "expiry_date" and known.get("expiry_date") is None and not _issue_date_is_old(known.get("issue_date")):
             continue
         if fact in ("region", "holder_type") and reason.intent == "fail_shown_overseas" and not _cn_family_or_unknown(known):
             continue
-        asked.append(fact)
-    return asked
+        relevant.append(fact)
+    return relevant
+
+
+def questions_for(intent: Optional[str], known: Mapping[str, Any]) -> List[str]:
+    """The relevant facts still to ask: a fact already known (or skipped) is not asked again."""
+    return [fact for fact in relevant_facts(intent, known) if known.get(fact) is None]
 
 
 def _holder_type_implied(known: Mapping[str, Any]) -> bool:
@@ -88,13 +91,19 @@ def _cn_family_or_unknown(known: Mapping[str, Any]) -> bool:
     return not _known(domain) or regions.suffix_needs_cnnic(domain)
 
 
+def _iso_date(value: Any) -> Optional[date]:
+    """A validated date slot; None for unknown, skipped, or a raw answer not validated yet."""
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 def _issue_date_is_old(value: Any) -> bool:
     if value == SKIPPED:
         return True
-    if not value:
-        return False
-    issued = date.fromisoformat(value)
-    return not dates.new_document_advice(issued, today()).waiting
+    issued = _iso_date(value)
+    return bool(issued) and not dates.new_document_advice(issued, today()).waiting
 
 
 # ------------------------------------------------------------------------------------------------- answers
@@ -215,6 +224,9 @@ def split_name_fields(text: str) -> tuple[str, Optional[str]]:
     return text.strip(), None
 
 
+NUMBER_WRONG = "号码有误："
+
+
 def number_slots(typed: str) -> Dict[str, Any]:
     """What a typed number tells: the check result, and whether it is a person's or an organisation's number."""
     kind = id_numbers.guess_number_kind(typed)
@@ -235,7 +247,7 @@ def check_number(typed: str) -> str:
     notes = " ".join(message for _, message in result.notes)
     if result.ok:
         return f"您填写的{label} {masked} 格式和校验位正确。{notes}".strip()
-    text = f"您填写的{label} {masked} 不正确：{result.message}"
+    text = f"{NUMBER_WRONG}您填写的{label} {masked} 不正确，{result.message}"
     if result.suggestion:
         text += f" 可能是形近字符输错了，正确的可能是 {privacy.mask_number(result.suggestion)}（请对照证件核对被替换的字符）。"
     return f"{text} {notes}".strip()
@@ -296,6 +308,9 @@ FACT_LABELS = {
 # ------------------------------------------------------------------------------------------------- the fix
 
 
+SEE_MORE = "按上面处理后如果仍然失败，请回复「还有其他问题」，或转人工。"
+
+
 @dataclass
 class Explanation:
     line: str
@@ -323,26 +338,35 @@ def conditions(known: Mapping[str, Any]) -> Dict[str, Any]:
     return values
 
 
-def findings_for(reason: Reason, known: Mapping[str, Any], on: date) -> Dict[str, str]:
-    """What the rules conclude from the known facts, keyed by the fact each finding is about."""
+def findings_for(reason: Reason, known: Mapping[str, Any], on: date) -> tuple[Dict[str, str], set]:
+    """What the rules conclude from the known facts, keyed by the fact each finding is about, and which
+    findings are decisive (they are the fix by themselves: wait until a date, correct the region, …)."""
     found: Dict[str, str] = {}
+    decisive: set = set()
     asked = set(reason.facts)
-    issue = known.get("issue_date")
-    if "issue_date" in asked and _known(issue):
-        found["issue_date"] = dates.new_document_advice(date.fromisoformat(issue), on).message
-    expiry = known.get("expiry_date")
-    if "expiry_date" in asked and _known(expiry) and expiry != LONG_TERM:
-        advice = dates.expiry_advice(date.fromisoformat(expiry), on)
+    issue = _iso_date(known.get("issue_date"))
+    if "issue_date" in asked and issue:
+        advice = dates.new_document_advice(issue, on)
+        found["issue_date"] = advice.message
+        if advice.waiting:
+            decisive.add("issue_date")
+    expiry = _iso_date(known.get("expiry_date"))
+    if "expiry_date" in asked and expiry:
+        advice = dates.expiry_advice(expiry, on)
         if advice.status != "valid":
             found["expiry_date"] = advice.message
+            decisive.add("expiry_date")
     if known.get("number_check") and _known(known.get("doc_number")):
         found["doc_number"] = known["number_check"]
+        if known["number_check"].startswith(NUMBER_WRONG):
+            decisive.add("doc_number")
     if known.get("name_check") and _known(known.get("holder_name")):
         found["holder_name"] = known["name_check"]
     values = conditions(known)
     region, holder, doc_type = values.get("region"), values.get("holder_type"), values.get("doc_type")
     if region and doc_type and not regions.region_matches_document(region, doc_type):
         document = documents.get_document(doc_type)
+        decisive.add("region")
         found["region"] = (
             f"所属区域「{region}」与证件「{document.name}」不符：所属区域要以实际提交的证件为准"
             f"（该证件对应：{'、'.join(document.regions)}）。"
@@ -350,19 +374,26 @@ def findings_for(reason: Reason, known: Mapping[str, Any], on: date) -> Dict[str
     elif region and holder and doc_type and not documents.is_expected_document(region, holder, doc_type):
         expected = "、".join(documents.get_document(code).name for code in documents.expected_documents(region, holder)[:3])
         found["doc_type"] = f"{region}的{facts.HOLDER_TYPES[holder]}用户应提交：{expected}。"
+        decisive.add("doc_type")
     if values.get("cn_site_allowed") is False and known.get("domain") and regions.suffix_needs_cnnic(known["domain"]):
         found["domain"] = regions.advice_text(regions.cn_site_advice_key(region, holder))
+        decisive.add("domain")
     if known.get("special_holder") == documents.SPECIAL_OCCUPATION:
         found["special_holder"] = documents.special_occupation_advice()
-    return found
+        decisive.add("special_holder")
+    return found, decisive
 
 
 def explain(intent: str, known: Mapping[str, Any], on: date) -> Explanation:
     """The exact fix: the rules' findings first, then the catalog steps that apply and are not already covered."""
     reason = load_catalog().reason(intent)
-    found = findings_for(reason, known, on)
+    found, decisive = findings_for(reason, known, on)
     values = conditions(known)
-    steps = [step.says for step in reason.steps_for(values) if not (step.fact and step.fact in found)]
+    if decisive:
+        # The rules already say exactly what to do: no wall of general steps.
+        steps = [SEE_MORE]
+    else:
+        steps = [step.says for step in reason.steps_for(values) if not (step.fact and step.fact in found)]
     fix = "处理方法：\n" + "\n".join(f"{n}. {text}" for n, text in enumerate(list(found.values()) + steps, start=1))
     exact = all(known.get(fact) is not None for fact in reason.facts)
     return Explanation(reason_line(reason), fix, list(found.values()), reason.image_related, exact)

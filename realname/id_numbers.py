@@ -263,6 +263,10 @@ def guess_number_kind(text: str) -> str:
         return RESIDENT_ID
     if is_valid_credit_code(number):
         return CREDIT_CODE
-    if re.fullmatch(r"\d{17}[\dX]|\d{15}", number):
+    # Read look-alike letters as the digits they resemble: 11010519491231OO2X is a mistyped ID number.
+    if re.fullmatch(r"\d{17}[\dX]|\d{15}", number.translate(_LOOK_ALIKE_DIGITS)):
         return RESIDENT_ID
     return CREDIT_CODE
+
+
+_LOOK_ALIKE_DIGITS = str.maketrans("OIB", "018")

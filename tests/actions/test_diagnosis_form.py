@@ -7,13 +7,19 @@ FORM = ValidateDiagnosisForm()
 
 
 async def required(slots):
+    """The facts still to be asked: the form asks the first required slot that is empty."""
     tracker = make_tracker(slots=slots)
-    return await FORM.required_slots([], None, tracker, {})
+    return [fact for fact in await FORM.required_slots([], None, tracker, {}) if tracker.get_slot(fact) is None]
 
 
 async def test_only_the_facts_of_the_reason_are_asked():
     assert await required({"failure_reason": "fail_cert_missing"}) == ["holder_type"]
     assert await required({"failure_reason": "fail_contact_param"}) == []
+
+
+async def test_a_just_answered_fact_stays_required_so_that_it_is_validated():
+    tracker = make_tracker(slots={"failure_reason": "fail_new_cert", "issue_date": "三天前"})
+    assert "issue_date" in await FORM.required_slots([], None, tracker, {})
 
 
 async def test_a_known_fact_is_not_asked_again():
@@ -82,3 +88,20 @@ async def test_an_unreadable_answer_is_asked_again(dispatcher, domain):
     result = await FORM.validate_region("火星", dispatcher, make_tracker(), domain)
     assert result == {"region": None}
     assert "跳过" in dispatcher.messages[0]["text"]
+
+
+async def test_the_whole_form_run_keeps_what_the_number_check_found(dispatcher, domain):
+    """As Rasa calls it: the answer arrives as a slot event after the user's message."""
+    tracker = make_tracker("11010519491231002X", intent="inform", active_loop="diagnosis_form",
+                           requested_slot="doc_number",
+                           slots={"failure_reason": "fail_cert_data_check", "doc_number": "11010519491231002X"})
+    tracker.events += [
+        {"event": "slot", "name": "requested_slot", "value": "doc_number"},
+        {"event": "action", "name": "diagnosis_form"},
+        {"event": "slot", "name": "doc_number", "value": "11010519491231002X"},
+    ]
+    events = await FORM.run(dispatcher, tracker, domain)
+    assert SlotSet("doc_number", "1101********002X") in events
+    assert SlotSet("number_holder_type", "individual") in events
+    assert SlotSet("requested_slot", "issue_date") in events
+    assert "11010519491231002X" not in str(events)

@@ -9,9 +9,11 @@ import base64
 import hashlib
 import hmac
 import io
+import asyncio
 import json
 import os
 import random
+import socket
 import threading
 import time
 import urllib.parse
@@ -31,6 +33,26 @@ class Recorded:
 
     def json(self) -> Any:
         return json.loads(self.body.decode("utf-8"))
+
+
+# Throwaway secrets for the e2e server. The WeCom ones are the official sample values, so the
+# official URL-verification vector works against the running server too.
+E2E_ENV = {
+    "DINGTALK_APP_KEY": "dingtestkey",
+    "DINGTALK_APP_SECRET": "test-app-secret-" + "x" * 24,
+    "DINGTALK_ROBOT_CODE": "dingtestrobot",
+    "WECOM_CORP_ID": "ww1436e0e65a779aee",
+    "WECOM_TOKEN": "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo",
+    "WECOM_AES_KEY": "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt",
+    "WECOM_AGENT_ID": "1000002",
+    "WECOM_SECRET": "test-corp-secret",
+}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def make_image(kind: str = "JPEG", size: Tuple[int, int] = (900, 600), seed: int = 7) -> bytes:
@@ -61,6 +83,8 @@ class FakeApi:
         self._token_n = 0
         self.valid_tokens: set = set()
         self.image_bytes = make_image()
+        self.stream_endpoint = ""  # set to a FakeStreamGateway's endpoint to serve Stream mode
+        self.stream_secret: Optional[str] = None
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -182,6 +206,11 @@ class FakeApi:
             return 200, "application/octet-stream", self.image_bytes
         if rec.path.startswith("/robot/sendBySession") and rec.method == "POST":
             return self._json({"errcode": 0, "errmsg": "ok"})
+        if rec.path == "/v1.0/gateway/connections/open" and rec.method == "POST":
+            body = rec.json()
+            if body.get("clientSecret") != self.stream_secret or not self.stream_endpoint:
+                return self._json({"code": "InvalidAuthentication", "message": "bad client"}, 401)
+            return self._json({"endpoint": self.stream_endpoint, "ticket": self._new_token("ticket")})
         return self._json({"code": "NotFound"}, 404)
 
     def _wecom(self, rec: Recorded) -> Tuple[int, str, bytes]:
@@ -304,3 +333,121 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
 EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
 <!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
 <xml><Encrypt>&xxe;</Encrypt></xml>"""
+
+
+class FakeStreamGateway:
+    """A fake DingTalk Stream gateway: a websocket server (websockets 10.x) in its own thread that
+    records what clients send and lets a test push frames to the connected client."""
+
+    def __init__(self) -> None:
+        import websockets
+
+        self.received: List[Dict[str, Any]] = []
+        self.paths: List[str] = []
+        self.connections = 0
+        self._current = None
+        self._lock = threading.Lock()
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        async def handler(ws, path=None):
+            with self._lock:
+                self.connections += 1
+                self.paths.append(ws.path)
+                self._current = ws
+            try:
+                async for raw in ws:
+                    try:
+                        frame = json.loads(raw)
+                    except ValueError:
+                        frame = {"raw": raw}
+                    with self._lock:
+                        self.received.append(frame)
+            except websockets.ConnectionClosed:
+                pass
+            finally:
+                with self._lock:
+                    if self._current is ws:
+                        self._current = None
+
+        async def start():
+            self.server = await websockets.serve(handler, "127.0.0.1", 0)
+            self.port = self.server.sockets[0].getsockname()[1]
+            ready.set()
+
+        def run():
+            asyncio.set_event_loop(self.loop)
+            self.loop.run_until_complete(start())
+            self.loop.run_forever()
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        self.endpoint = f"ws://127.0.0.1:{self.port}/connect"
+
+    def wait_connected(self, count: int = 1, timeout: float = 20.0) -> bool:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self._lock:
+                if self.connections >= count and self._current is not None:
+                    return True
+            time.sleep(0.05)
+        return False
+
+    def push(self, frame: Any) -> None:
+        """Sends a frame (dict → JSON, str as is) to the connected client."""
+        with self._lock:
+            ws = self._current
+        assert ws is not None, "no client connected"
+        data = frame if isinstance(frame, str) else json.dumps(frame, ensure_ascii=False)
+        asyncio.run_coroutine_threadsafe(ws.send(data), self.loop).result(10)
+
+    def acks(self, message_id: str) -> List[Dict[str, Any]]:
+        with self._lock:
+            return [f for f in self.received if (f.get("headers") or {}).get("messageId") == message_id]
+
+    def wait_ack(self, message_id: str, timeout: float = 10.0) -> List[Dict[str, Any]]:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            found = self.acks(message_id)
+            if found:
+                return found
+            time.sleep(0.05)
+        return []
+
+    def stop(self) -> None:
+        async def close():
+            self.server.close()
+            await self.server.wait_closed()
+
+        try:
+            asyncio.run_coroutine_threadsafe(close(), self.loop).result(10)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def stream_callback(msg: Dict[str, Any], message_id: Optional[str] = None) -> Dict[str, Any]:
+    """A Stream-mode CALLBACK frame carrying a robot message."""
+    return {
+        "specVersion": "1.0",
+        "type": "CALLBACK",
+        "headers": {
+            "appId": "app-test",
+            "connectionId": "conn-test",
+            "contentType": "application/json",
+            "messageId": message_id or ("sm-" + os.urandom(6).hex()),
+            "time": str(int(time.time() * 1000)),
+            "topic": "/v1.0/im/bot/messages/get",
+        },
+        "data": json.dumps(msg, ensure_ascii=False),
+    }
+
+
+def stream_system(topic: str, data: str = "{}", message_id: Optional[str] = None) -> Dict[str, Any]:
+    return {
+        "specVersion": "1.0",
+        "type": "SYSTEM",
+        "headers": {"contentType": "application/json", "messageId": message_id or ("sys-" + os.urandom(6).hex()),
+                    "time": str(int(time.time() * 1000)), "topic": topic},
+        "data": data,
+    }

@@ -9,10 +9,8 @@ end-to-end tests are skipped with a reason.
 
 import glob
 import os
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional
@@ -25,28 +23,9 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 if HERE not in sys.path:
-    sys.path.insert(0, HERE)
+    sys.path.append(HERE)  # for channel_fakes (a unique name, so appending cannot shadow anything)
 
-from channel_fakes import FakeApi  # noqa: E402
-
-# Throwaway secrets for the e2e server. The WeCom ones are the official sample values, so the
-# official URL-verification vector works against the running server too.
-E2E_ENV = {
-    "DINGTALK_APP_KEY": "dingtestkey",
-    "DINGTALK_APP_SECRET": "test-app-secret-" + "x" * 24,
-    "DINGTALK_ROBOT_CODE": "dingtestrobot",
-    "WECOM_CORP_ID": "ww1436e0e65a779aee",
-    "WECOM_TOKEN": "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo",
-    "WECOM_AES_KEY": "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt",
-    "WECOM_AGENT_ID": "1000002",
-    "WECOM_SECRET": "test-corp-secret",
-}
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from channel_fakes import E2E_ENV, FakeApi, FakeStreamGateway, free_port  # noqa: E402
 
 
 @pytest.fixture
@@ -82,6 +61,7 @@ class RasaStack:
     dingtalk: FakeApi
     wecom: FakeApi
     env: Dict[str, str]
+    gateway: FakeStreamGateway
     procs: List[subprocess.Popen] = field(default_factory=list)
 
     def log(self) -> str:
@@ -125,6 +105,9 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
         pytest.skip("no trained model in models/*.tar.gz (set CHANNEL_TEST_MODEL or run `make train`)")
     tmp = tmp_path_factory.mktemp("rasa_stack")
     dingtalk, wecom = FakeApi("dingtalk"), FakeApi("wecom")
+    gateway = FakeStreamGateway()
+    dingtalk.stream_endpoint = gateway.endpoint
+    dingtalk.stream_secret = E2E_ENV["DINGTALK_APP_SECRET"]
     rasa_port, actions_port = free_port(), free_port()
     endpoints = tmp / "endpoints.yml"
     endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n", encoding="utf-8")
@@ -145,7 +128,7 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
     log_path = str(tmp / "rasa.log")
     actions_log = str(tmp / "actions.log")
     procs: List[subprocess.Popen] = []
-    stack = RasaStack(f"http://127.0.0.1:{rasa_port}", log_path, dingtalk, wecom, env, procs)
+    stack = RasaStack(f"http://127.0.0.1:{rasa_port}", log_path, dingtalk, wecom, env, gateway, procs)
     try:
         has_actions = os.path.exists(os.path.join(REPO, "actions", "__init__.py")) or os.path.exists(
             os.path.join(REPO, "actions.py")
@@ -184,11 +167,18 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
                     p.wait(timeout=10)
         dingtalk.stop()
         wecom.stop()
+        gateway.stop()
 
 
 @pytest.fixture
 def stack(rasa_stack: RasaStack) -> RasaStack:
     """The session's stack with the fakes' records and fault plans cleared for this test."""
+    for p in rasa_stack.procs:
+        if p.poll() is not None:
+            pytest.fail(
+                f"a server of the test stack exited (code {p.returncode}, args {p.args[3:5]}); "
+                f"rasa log tail:\n{rasa_stack.log()[-3000:]}"
+            )
     rasa_stack.dingtalk.reset()
     rasa_stack.wecom.reset()
     return rasa_stack

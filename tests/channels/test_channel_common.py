@@ -243,7 +243,7 @@ async def test_sender_bounds_response_size(fake_wecom):
 
 @pytest.mark.asyncio
 async def test_sender_connection_refused_is_retried_and_reported():
-    from conftest import free_port
+    from channel_fakes import free_port
 
     sender = HttpSender("t", timeout=1, attempts=2, backoff=0.01)
     with pytest.raises(DeliveryError) as err:
@@ -316,6 +316,16 @@ async def test_ask_rasa_failure_gives_fallback_and_logs_no_body(caplog):
     assert out == [{"recipient_id": "web-abc", "text": common.FALLBACK_REPLY}]
     assert "channels.rasa.failed" in caplog.text
     assert "110101199003070011" not in caplog.text
+
+
+@pytest.mark.asyncio
+async def test_ask_rasa_logs_a_silent_turn(caplog):
+    async def on_new_message(message):
+        return None
+
+    with caplog.at_level(logging.WARNING, logger="channels.common"):
+        assert await common.ask_rasa(on_new_message, "你好", "web-abc", "web") == []
+    assert "channels.rasa.no_answer" in caplog.text
 
 
 @pytest.mark.asyncio

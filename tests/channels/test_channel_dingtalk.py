@@ -2,6 +2,7 @@
 expiry, picture download through the robot API, retries and logging. A fake on_new_message stands in
 for Rasa."""
 
+import asyncio
 import json
 import logging
 import time
@@ -251,3 +252,93 @@ async def test_rich_text_with_picture_and_text(fake_dingtalk, monkeypatch):
     msg["content"] = {"richText": [{"text": "这是我的证件"}, {"type": "picture", "downloadCode": "RC"}]}
     await ch.process(msg, rasa)
     assert seen == ['/check_image{"image_ref": "ref-rich"}', "这是我的证件"]
+
+
+# ------------------------------------------------------------------------------------------------ Stream mode
+
+
+@pytest.fixture
+def gateway(fake_dingtalk):
+    from channel_fakes import FakeStreamGateway
+
+    gw = FakeStreamGateway()
+    fake_dingtalk.stream_endpoint = gw.endpoint
+    fake_dingtalk.stream_secret = SECRET
+    yield gw
+    gw.stop()
+
+
+async def until(predicate, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+@pytest.mark.asyncio
+async def test_stream_mode_acks_answers_pings_and_reconnects(fake_dingtalk, gateway):
+    from channel_fakes import stream_callback, stream_system
+    from channels.dingtalk import DingTalkStreamInput
+
+    ch = DingTalkStreamInput(
+        app_key="appkey", app_secret=SECRET, api_base=fake_dingtalk.base_url,
+        http_timeout=1, http_attempts=2, http_backoff=0.01, reconnect_min_seconds=0.1,
+    )
+    task = asyncio.ensure_future(ch.run_forever(fake_rasa))
+    try:
+        assert await until(lambda: gateway.connections == 1 and ch.connected)
+        opened = fake_dingtalk.matching("/v1.0/gateway/connections/open")[0].json()
+        assert opened["clientId"] == "appkey" and opened["clientSecret"] == SECRET
+        assert opened["subscriptions"] == [{"type": "CALLBACK", "topic": "/v1.0/im/bot/messages/get"}]
+        assert "ticket=ticket-token-" in gateway.paths[0]
+
+        gateway.push(stream_system("ping", '{"opaque":"abc"}', message_id="ping-1"))
+        assert await until(lambda: gateway.acks("ping-1"))
+        assert gateway.acks("ping-1")[0]["data"] == '{"opaque":"abc"}' and gateway.acks("ping-1")[0]["code"] == 200
+
+        msg = dingtalk_message(fake_dingtalk.base_url, "st1")
+        gateway.push(stream_callback(msg, message_id="cb-1"))
+        assert await until(lambda: gateway.acks("cb-1"))
+        assert gateway.acks("cb-1")[0]["code"] == 200
+        assert await until(lambda: fake_dingtalk.dingtalk_replies("st1"))
+        assert fake_dingtalk.dingtalk_replies("st1")[0]["markdown"]["text"].startswith("原因：库中无此号")
+
+        gateway.push(stream_callback(msg, message_id="cb-2"))  # a redelivery of the same msgId
+        gateway.push("not json")
+        bad = dingtalk_message("http://elsewhere.invalid", "st2")
+        gateway.push(stream_callback(bad, message_id="cb-3"))
+        assert await until(lambda: gateway.acks("cb-2") and gateway.acks("cb-3"))
+        await asyncio.sleep(0.5)
+        assert len(fake_dingtalk.dingtalk_replies("st1")) == 1
+        assert fake_dingtalk.matching("/robot/sendBySession/st2") == []
+
+        gateway.push(stream_system("disconnect"))
+        assert await until(lambda: gateway.connections == 2 and ch.connected)
+        assert len(fake_dingtalk.matching("/v1.0/gateway/connections/open")) == 2
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+@pytest.mark.asyncio
+async def test_stream_mode_retries_the_gateway_with_backoff(fake_dingtalk, gateway, caplog):
+    from channels.dingtalk import DingTalkStreamInput
+
+    fake_dingtalk.stream_secret = "something else"  # the gateway refuses us
+    ch = DingTalkStreamInput(
+        app_key="appkey", app_secret=SECRET, api_base=fake_dingtalk.base_url,
+        http_timeout=1, http_attempts=1, reconnect_min_seconds=0.1, reconnect_max_seconds=0.2,
+    )
+    with caplog.at_level(logging.INFO, logger="channels.dingtalk"):
+        task = asyncio.ensure_future(ch.run_forever(fake_rasa))
+        assert await until(lambda: len(fake_dingtalk.matching("/v1.0/gateway/connections/open")) >= 3)
+        fake_dingtalk.stream_secret = SECRET  # back to normal: it connects
+        assert await until(lambda: ch.connected)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert "dingtalk.stream.error" in caplog.text and "dingtalk.stream.reconnect" in caplog.text
+    assert SECRET not in caplog.text

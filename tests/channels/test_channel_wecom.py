@@ -14,7 +14,6 @@ from channel_fakes import (
     BILLION_LAUGHS,
     EXTERNAL_ENTITY,
     wecom_envelope,
-    wecom_image_xml,
     wecom_text_xml,
 )
 

@@ -17,6 +17,9 @@ import requests
 
 from channel_fakes import (
     BILLION_LAUGHS,
+    E2E_ENV,
+    stream_callback,
+    stream_system,
     dingtalk_message,
     dingtalk_signature,
     make_image,
@@ -25,7 +28,6 @@ from channel_fakes import (
     wecom_image_xml,
     wecom_text_xml,
 )
-from conftest import E2E_ENV
 
 FAILURE_TEXT = "库中无此号"
 REASON = "库中无此号"
@@ -326,6 +328,21 @@ def test_dingtalk_webhook_timeouts_are_retried_within_limits_and_logged(stack):
     log = stack.log()[offset:]
     assert "timeout" in log
     assert len(stack.dingtalk.matching(f"/robot/sendBySession/{session}")) == 3
+
+
+def test_dingtalk_stream_mode_connects_acks_and_answers(stack):
+    assert stack.gateway.wait_connected(1, timeout=30), stack.log()[-3000:]
+    health = requests.get(f"{stack.url}/webhooks/dingtalk_stream/", timeout=10).json()
+    assert health == {"status": "connected"}
+    stack.gateway.push(stream_system("ping", '{"opaque": "p1"}', message_id="e2e-ping"))
+    assert stack.gateway.wait_ack("e2e-ping")[0]["data"] == '{"opaque": "p1"}'
+    session = "st" + _new_id()
+    message_id = "e2e-cb-" + session
+    stack.gateway.push(stream_callback(dingtalk_message(stack.dingtalk.base_url, session), message_id=message_id))
+    ack = stack.gateway.wait_ack(message_id)
+    assert ack and ack[0]["code"] == 200
+    replies = stack.dingtalk.wait_for(f"/robot/sendBySession/{session}", timeout=30)
+    assert replies and REASON in parse_dingtalk(replies[0].json()).text.split("\n", 1)[0]
 
 
 # ================================================================================================ WeCom

@@ -243,3 +243,10 @@ def test_candidate_keeps_copy_number_as_typed():
 ])
 def test_guess_number_kind(typed, kind):
     assert guess_number_kind(typed) == kind
+
+
+def test_a_resident_id_with_look_alike_letters_is_still_read_as_a_resident_id():
+    from realname.id_numbers import RESIDENT_ID, guess_number_kind
+
+    assert guess_number_kind("11010519491231OO2X") == RESIDENT_ID
+    assert guess_number_kind("1101051949I231002X") == RESIDENT_ID
