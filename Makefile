@@ -72,6 +72,7 @@ serve: $(MODEL_STAMP)
 	    --credentials credentials.yml --endpoints endpoints.yml
 
 test: $(MODEL_STAMP)
+	bash scripts/ensure_chromium.sh
 	$(PY) scripts/validate_data.py
 	$(PY) -m pytest -q
 	$(PY) scripts/run_story_tests.py

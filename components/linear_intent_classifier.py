@@ -20,8 +20,18 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.shared.nlu.training_data.message import Message
 
+from realname.text_quality import looks_meaningless
+
 INTENT = "intent"
 INTENT_RANKING = "intent_ranking"
+FALLBACK = "nlu_fallback"
+
+
+def _unreadable(message: Message) -> bool:
+    """Nothing to classify: empty, emoji or byte noise, or a /command Rasa did not know (an unknown
+    intent reaches NLU as text). Predicting anything for these would be a guess from the class prior."""
+    text = (message.get("text") or "").strip()
+    return looks_meaningless(text) or text.startswith("/")
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -63,6 +73,10 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
         probabilities = self.clf.predict_proba(X)
         weight = self.config["diet_weight"]
         for message, diet, linear in zip(messages, previous, probabilities):
+            if _unreadable(message):
+                message.set(INTENT, {"name": FALLBACK, "confidence": 1.0}, add_to_output=True)
+                message.set(INTENT_RANKING, [], add_to_output=True)
+                continue
             blended = {
                 intent: (1 - weight) * float(p) + weight * diet.get(intent, 0.0) if diet else float(p)
                 for intent, p in zip(self.clf.classes_, linear)

@@ -4,7 +4,7 @@ Unit tests use the in-process fakes (`fake_dingtalk`, `fake_wecom`). End-to-end 
 a real `rasa run` (with tests/channels/credentials.test.yml) and `rasa run actions`, started once per
 session on free ports, with the platform secrets in the environment and the platform API bases pointing
 at the fakes. The model is the newest models/*.tar.gz (or $CHANNEL_TEST_MODEL); without one the
-end-to-end tests are skipped with a reason.
+end-to-end tests fail with a reason (a skipped check would hide a missing step).
 """
 
 import glob
@@ -102,7 +102,7 @@ def _wait_http(url: str, timeout: float, procs: List[subprocess.Popen], log_path
 def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
     model = newest_model()
     if not model:
-        pytest.skip("no trained model in models/*.tar.gz (set CHANNEL_TEST_MODEL or run `make train`)")
+        pytest.fail("no trained model in models/*.tar.gz (set CHANNEL_TEST_MODEL or run `make train`)")
     tmp = tmp_path_factory.mktemp("rasa_stack")
     dingtalk, wecom = FakeApi("dingtalk"), FakeApi("wecom")
     gateway = FakeStreamGateway()

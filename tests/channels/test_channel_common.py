@@ -348,14 +348,14 @@ def test_api_error_defaults():
 
 
 def test_image_error_text_uses_image_store_errors():
-    image_store = pytest.importorskip("realname.image_store")
+    from realname import image_store
     err = image_store.ImageStoreError("too_large")
     assert image_error_text(err) == err.message
 
 
 @pytest.mark.asyncio
 async def test_save_image_stores_through_image_store(tmp_path, monkeypatch):
-    image_store = pytest.importorskip("realname.image_store")
+    from realname import image_store
     monkeypatch.setenv("REALNAME_IMAGE_DIR", str(tmp_path))
     data = make_image(size=(120, 80))
     ref = await common.save_image(data, "证件.jpg")

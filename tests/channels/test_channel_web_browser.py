@@ -10,7 +10,7 @@ import pytest
 
 from channel_fakes import make_image
 
-sync_api = pytest.importorskip("playwright.sync_api")
+from playwright import sync_api
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -30,7 +30,7 @@ XSS_TEXT = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 @pytest.fixture(scope="module")
 def browser():
     if not os.path.exists(CHROMIUM):
-        pytest.skip("Chromium not installed (apt-get install chromium)")
+        pytest.fail("Chromium not installed: `make test` installs it (apt-get install chromium)")
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
         yield b

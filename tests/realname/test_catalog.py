@@ -111,3 +111,9 @@ def test_conditional_steps_follow_known_facts():
     assert "身份证或护照" in individual and "营业执照" not in individual
     assert "营业执照" in organisation and "护照" not in organisation
     assert "护照" in general and "营业执照" in general
+
+
+def test_generated_failure_stories_are_up_to_date():
+    from scripts.generate_failure_stories import OUT, render
+
+    assert OUT.read_text(encoding="utf-8") == render(), "run: python scripts/generate_failure_stories.py"
