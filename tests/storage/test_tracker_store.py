@@ -1,0 +1,33 @@
+import sqlite3
+
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from storage.tracker_store import MaskingSQLTrackerStore
+
+NUMBER = "11010519491231002X"
+
+
+async def test_nothing_saved_contains_a_full_id_number(tmp_path):
+    domain = Domain.from_yaml(
+        "version: '3.1'\nslots:\n  doc_number:\n    type: text\n    mappings:\n    - type: custom\n"
+    )
+    db = tmp_path / "conversations.db"
+    store = MaskingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(db))
+    tracker = DialogueStateTracker.from_events(
+        "someone",
+        [UserUttered(f"我的身份证号是 {NUMBER}", {"name": "inform", "confidence": 1.0}), SlotSet("doc_number", NUMBER)],
+        domain.slots,
+    )
+    await store.save(tracker)
+
+    rows = sqlite3.connect(db).execute("select data from events").fetchall()
+    saved = " ".join(row[0] for row in rows)
+    assert NUMBER not in saved
+    assert "1101********002X" in saved
+
+    restored = await store.retrieve("someone")
+    assert restored.get_slot("doc_number") == "1101********002X"
+    # the tracker in memory (what actions saw this turn) is untouched
+    assert tracker.get_slot("doc_number") == NUMBER
