@@ -127,10 +127,17 @@ def timed_send(servers: Servers, sender: str, text: str) -> float:
     return (time.perf_counter() - start) * 1000
 
 
+CONVERSATION_LENGTH = 6  # messages per conversation: a new conversation (sender) after that
+
+
 def latency(servers: Servers, users: int, requests_per_user: int):
     def conversation(user: int):
-        sender = f"bench-{users}-{user}-{uuid.uuid4().hex[:6]}"
-        return [timed_send(servers, sender, MESSAGES[(user + n) % len(MESSAGES)]) for n in range(requests_per_user)]
+        times = []
+        for n in range(requests_per_user):
+            if n % CONVERSATION_LENGTH == 0:
+                sender = f"bench-{users}-{user}-{uuid.uuid4().hex[:6]}"
+            times.append(timed_send(servers, sender, MESSAGES[(user + n) % len(MESSAGES)]))
+        return times
 
     with concurrent.futures.ThreadPoolExecutor(users) as pool:
         times = [t for result in pool.map(conversation, range(users)) for t in result]
