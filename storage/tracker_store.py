@@ -2,13 +2,16 @@
 
 Actions see the user's text unmasked during the turn (they must check the number); what is
 saved has every ID-card / credit-code-like token masked (realname.privacy.mask_in_text) in the
-texts people typed and in slot values.
+texts people typed and in slot values. Only the events new in this turn are masked and written,
+so a save costs the same at turn 3 and at turn 300. (No event broker is configured; one would
+receive unmasked events and must not be added without masking them too.)
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from realname.privacy import mask_in_text
@@ -18,13 +21,9 @@ MASKED_KEYS = frozenset({"text", "value"})
 
 
 class MaskingSQLTrackerStore(SQLTrackerStore):
-    async def save(self, tracker: DialogueStateTracker) -> None:
-        await super().save(masked_tracker(tracker, self.domain))
-
-
-def masked_tracker(tracker: DialogueStateTracker, domain) -> DialogueStateTracker:
-    events = [_masked(event.as_dict()) for event in tracker.events]
-    return DialogueStateTracker.from_dict(tracker.sender_id, events, domain.slots if domain else None)
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
+        for event in super()._additional_events(session, tracker):
+            yield Event.from_parameters(_masked(event.as_dict()))
 
 
 def _masked(data: Any, key: str = "") -> Any:
