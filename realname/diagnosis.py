@@ -308,6 +308,9 @@ FACT_LABELS = {
 # ------------------------------------------------------------------------------------------------- the fix
 
 
+# An issue date older than this says nothing about the failure: no finding about it.
+RECENT_DOCUMENT_DAYS = 30
+
 SEE_MORE = "按上面处理后如果仍然失败，请回复「还有其他问题」，或转人工。"
 
 
@@ -347,9 +350,12 @@ def findings_for(reason: Reason, known: Mapping[str, Any], on: date) -> tuple[Di
     issue = _iso_date(known.get("issue_date"))
     if "issue_date" in asked and issue:
         advice = dates.new_document_advice(issue, on)
-        found["issue_date"] = advice.message
         if advice.waiting:
+            found["issue_date"] = advice.message
             decisive.add("issue_date")
+        elif (on - issue).days <= RECENT_DOCUMENT_DAYS:
+            # Recently new: worth saying the wait is over and the cause is elsewhere.
+            found["issue_date"] = advice.message
     expiry = _iso_date(known.get("expiry_date"))
     if "expiry_date" in asked and expiry:
         advice = dates.expiry_advice(expiry, on)

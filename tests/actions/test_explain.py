@@ -57,3 +57,15 @@ async def test_restart_says_so_and_forgets_everything(dispatcher, domain):
     events = await ActionRestart().run(dispatcher, make_tracker("重新开始", intent="restart"), domain)
     assert events == [Restarted()]
     assert "重新开始" in texts(dispatcher)[0]
+
+
+async def test_an_old_issue_date_adds_no_finding_and_a_wrong_number_is_the_fix(dispatcher, domain):
+    from realname.diagnosis import number_slots
+
+    slots = {"failure_reason": "fail_cert_data_check", "issue_date": "2019-05-01", "expiry_date": "long_term",
+             "doc_number": "1101********OO2X", **number_slots("11010519491231OO2X")}
+    await ActionExplainFailure().run(dispatcher, make_tracker(slots=slots), domain)
+    fix = texts(dispatcher)[0]
+    assert fix.startswith("处理方法：\n1. 号码有误：")
+    assert "2019年5月1日" not in fix
+    assert "11010519491231OO2X" not in fix
