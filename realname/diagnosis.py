@@ -16,7 +16,10 @@ from typing import Any, Dict, List, Mapping, Optional
 from realname import dates, documents, facts, id_numbers, names, privacy, regions
 from realname.catalog import Reason, load_catalog, reason_line
 
-FACTS = ("region", "holder_type", "doc_type", "issue_date", "expiry_date", "doc_number", "holder_name", "domain")
+FACTS = (
+    "region", "holder_type", "doc_type", "issue_date", "expiry_date", "doc_number", "holder_name", "domain",
+    "country_code",
+)
 SKIPPED = facts.SKIP
 LONG_TERM = "long_term"
 # Slots that keep what a check found, so the fix can say it without the full number.
@@ -125,6 +128,7 @@ NOT_UNDERSTOOD = {
     "doc_number": "没能识别证件号码，请只发送表单里填写的号码，或回复「跳过」。",
     "holder_name": "没能识别持有者名称，请发送表单中填写的名称，或回复「跳过」。",
     "domain": "没能识别域名，请写完整的域名（例如 example.cn），或回复「跳过」。",
+    "country_code": "没能识别国家代码，请只发送表单里「国家代码」一栏填写的数字（例如 86），或回复「跳过」。",
 }
 
 
@@ -193,6 +197,16 @@ def _parse_domain(text: str, on: date) -> Answer:
     return Answer(domain) if domain else Answer(problem=NOT_UNDERSTOOD["domain"])
 
 
+def _parse_country_code(text: str, on: date) -> Answer:
+    match = _COUNTRY_CODE_ANSWER.fullmatch(text) or _COUNTRY_CODE_IN_TEXT.search(text)
+    return Answer(match.group("code")) if match else Answer(problem=NOT_UNDERSTOOD["country_code"])
+
+
+# 「86」「+86」「0086」「010」 as an answer, or 「国家代码填了010」 inside a sentence.
+_COUNTRY_CODE_ANSWER = re.compile(r"\s*(?P<code>\+?\d{1,5})\s*")
+_COUNTRY_CODE_IN_TEXT = re.compile(r"(?:国家代码|国家码|国家区号|country code)[^0-9+]{0,6}(?P<code>\+?\d{1,5})", re.I)
+
+
 _PARSERS = {
     "region": _parse_region,
     "holder_type": _parse_holder_type,
@@ -202,6 +216,7 @@ _PARSERS = {
     "doc_number": _parse_doc_number,
     "holder_name": _parse_holder_name,
     "domain": _parse_domain,
+    "country_code": _parse_country_code,
 }
 
 
@@ -272,6 +287,9 @@ def facts_from_text(text: str, on: date) -> Dict[str, Any]:
         slots.update(number_slots(typed))
     if found.get("special_holder"):
         slots["special_holder"] = found["special_holder"]
+    country_code = _COUNTRY_CODE_IN_TEXT.search(text or "")
+    if country_code:
+        slots["country_code"] = country_code.group("code")
     return slots
 
 
@@ -302,6 +320,7 @@ FACT_LABELS = {
     "doc_number": "证件号码",
     "holder_name": "持有者名称",
     "domain": "域名",
+    "country_code": "国家代码",
 }
 
 
@@ -384,6 +403,14 @@ def findings_for(reason: Reason, known: Mapping[str, Any], on: date) -> tuple[Di
     if values.get("cn_site_allowed") is False and known.get("domain") and regions.suffix_needs_cnnic(known["domain"]):
         found["domain"] = regions.advice_text(regions.cn_site_advice_key(region, holder))
         decisive.add("domain")
+    country_code = known.get("country_code")
+    if "country_code" in asked and _known(country_code):
+        problem = names.country_code_problem(country_code, region)
+        if problem:
+            found["country_code"] = problem.message
+            decisive.add("country_code")
+        else:
+            found["country_code"] = f"国家代码「{country_code}」填写正确，不是这次失败的原因；如仍失败请转人工。"
     if known.get("special_holder") == documents.SPECIAL_OCCUPATION:
         found["special_holder"] = documents.special_occupation_advice()
         decisive.add("special_holder")
