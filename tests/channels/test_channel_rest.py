@@ -1,0 +1,36 @@
+"""Bad input over REST against the running assistant: every message gets a sensible answer."""
+import random
+import uuid
+
+import pytest
+import requests
+
+
+def send(stack, text):
+    response = requests.post(f"{stack.url}/webhooks/rest/webhook",
+                             json={"sender": f"rest-{uuid.uuid4().hex[:8]}", "message": text}, timeout=60)
+    assert response.status_code == 200
+    return " ".join(message.get("text") or "" for message in response.json())
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😀😀😀", random.Random(7).randbytes(300).decode("latin-1")])
+def test_empty_emoji_and_binary_input_get_a_clear_chinese_answer(stack, text):
+    assert "没法识别" in send(stack, text)
+
+
+def test_an_unknown_slash_command_is_not_taken_for_an_intent(stack):
+    reply = send(stack, "/foo_bar")
+    assert reply and "处理方法" not in reply
+
+
+def test_a_huge_paste_is_answered(stack):
+    assert send(stack, "审核失败原因：库中无此号 " + "啊" * 5000)
+
+
+def test_a_rejection_message_is_named_and_the_conversation_goes_on_after_bad_input(stack):
+    sender = f"rest-{uuid.uuid4().hex[:8]}"
+    for text in ["😀", ""]:
+        requests.post(f"{stack.url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60)
+    response = requests.post(f"{stack.url}/webhooks/rest/webhook", json={"sender": sender, "message": "库中无此号"},
+                             timeout=60)
+    assert response.json()[0]["text"].startswith("【库中无此号或注册者证件验证失败】")
