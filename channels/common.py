@@ -293,8 +293,10 @@ def compose_turn(messages: Iterable[Mapping[str, Any]]) -> Turn:
         img = m.get("image")
         if isinstance(img, str) and img.startswith(("https://", "http://")):
             turn.images.append(img)
+        # Other custom payloads (e.g. the web page's {"compliant_copy": ...} download) have nothing a
+        # text chat can show: a custom-only message adds nothing, so it is never sent as an empty text.
         custom = m.get("custom")
-        if isinstance(custom, Mapping) and isinstance(custom.get("text"), str):
+        if isinstance(custom, Mapping) and isinstance(custom.get("text"), str) and custom["text"].strip():
             texts.append(custom["text"].strip())
     turn.text = "\n\n".join(texts)
     return turn

@@ -6,7 +6,12 @@ Routes (under ``/webhooks/web``):
 - ``GET  /static/<name>`` the page's script and style sheet
 - ``POST /webhook``       JSON ``{"sender": "...", "message": "..."}`` → JSON list of bot messages
 - ``POST /upload``        multipart ``sender`` + ``file`` (one image) → saved with realname.image_store, then
-  ``/check_image{"image_ref": "<ref>"}`` goes to Rasa → JSON list of bot messages
+  ``/check_image{"image_ref": "<ref>"}`` goes to Rasa → JSON list of bot messages. When the picture has only
+  problems a re-save fixes, one message is ``{"custom": {"compliant_copy": {"ref": ..., "filename": ...}}}``
+- ``GET  /copy/<ref>``     that compliant copy as a JPEG attachment, served once and then deleted; 404 with
+  ``{"error": "副本已过期，请重新上传图片"}`` for an unknown, used or malformed ref
+
+Uploads and copies older than COPY_MAX_AGE_SECONDS are purged at the start of each upload or copy request.
 
 Errors are JSON ``{"error": "<中文说明>"}`` with a 4xx status. The page renders every text with
 ``textContent`` only, and a Content-Security-Policy forbids inline script as a second guard.
@@ -16,6 +21,7 @@ import json
 import logging
 import os
 import re
+import urllib.parse
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from sanic import Blueprint, response
@@ -34,6 +40,7 @@ from channels.common import (
     save_image,
     sniff_image_type,
 )
+from realname import image_store
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +62,12 @@ SECURITY_HEADERS = {
 }
 SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 IMAGE_TYPES_ACCEPTED = ("jpeg", "png", "bmp", "webp", "heic")
+#: A compliant copy's ref exactly as image_store.save_upload names it (32 hex digits + ".jpg"); anything
+#: else (other names, "..", "%2e%2e", absolute paths) is refused before the store is touched.
+COPY_REF_PATTERN = re.compile(r"[0-9a-f]{32}\.jpg")
+#: Copies (and uploads) left in the store longer than this are deleted.
+COPY_MAX_AGE_SECONDS = 600
+COPY_DOWNLOAD_NAME = "证件图片-合规副本.jpg"
 
 # Chinese error texts.
 E_CONTENT_TYPE_JSON = "请求格式错误：请以 JSON 格式（Content-Type: application/json）发送消息。"
@@ -68,6 +81,7 @@ E_BODY_TOO_LARGE = "请求内容过大，请精简后再发送。"
 E_CONTENT_TYPE_UPLOAD = "上传格式错误：请通过页面上的「上传证件照片」按钮上传图片（multipart/form-data）。"
 E_NO_FILE = "没有收到图片，请选择一张证件照片后再上传。"
 E_NOT_IMAGE = "只能上传图片文件（JPG、PNG、BMP、HEIC 或 WebP 格式）。"
+E_COPY_GONE = "副本已过期，请重新上传图片"
 
 
 def _too_long_text(limit: int) -> str:
@@ -80,6 +94,37 @@ def _too_big_upload(limit: int) -> str:
 
 def _error(message: str, status: int) -> HTTPResponse:
     return response.json({"error": message}, status=status, headers={"Cache-Control": "no-store"}, ensure_ascii=False)
+
+
+def _purge_stale_images() -> None:
+    """Deletes copies nobody downloaded (and uploads a crash left behind). Never fails the request."""
+    try:
+        removed = image_store.purge_older_than(COPY_MAX_AGE_SECONDS)
+    except Exception as e:  # noqa: BLE001 - an unsafe store is reported by the save/load that follows
+        logger.warning("web.purge.failed error=%s", type(e).__name__)
+        return
+    if removed:
+        logger.info("web.purge.removed count=%d", removed)
+
+
+def _copy_response(ref: str) -> HTTPResponse:
+    """The stored copy `ref` as a one-time JPEG download (deleted here), or a Chinese 404."""
+    if not COPY_REF_PATTERN.fullmatch(ref):
+        return _error(E_COPY_GONE, 404)
+    try:
+        data, _ = image_store.load(ref)
+    except image_store.ImageStoreError:
+        return _error(E_COPY_GONE, 404)
+    # Load and discard run without an await in between, so two requests cannot both get the copy.
+    image_store.discard(ref)
+    quoted = urllib.parse.quote(COPY_DOWNLOAD_NAME)
+    headers = {
+        "Content-Disposition": f"attachment; filename=\"compliant-copy.jpg\"; filename*=UTF-8''{quoted}",
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
+    return response.raw(data, content_type="image/jpeg", headers=headers)
 
 
 def _load_static() -> Dict[str, bytes]:
@@ -189,6 +234,7 @@ class WebInput(InputChannel):
 
         @bp.route("/upload", methods=["POST"])
         async def upload(request: Request) -> HTTPResponse:
+            _purge_stale_images()
             ctype = (request.content_type or "").split(";")[0].strip().lower()
             if ctype != "multipart/form-data":
                 return _error(E_CONTENT_TYPE_UPLOAD, 415)
@@ -222,5 +268,12 @@ class WebInput(InputChannel):
                 input_channel=self.name(),
             )
             return response.json(messages, headers={"Cache-Control": "no-store"}, ensure_ascii=False)
+
+        @bp.route("/copy/<ref>", methods=["GET"])
+        async def copy(request: Request, ref: str) -> HTTPResponse:
+            _purge_stale_images()
+            answer = _copy_response(ref)
+            logger.info("web.copy.%s status=%d", "served" if answer.status == 200 else "refused", answer.status)
+            return answer
 
         return bp

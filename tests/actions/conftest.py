@@ -6,7 +6,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from realname.diagnosis import CHECK_SLOTS, FACTS
 
 
-def make_tracker(text="", intent=None, slots=None, ranking=None, active_loop=None, requested_slot=None):
+def make_tracker(
+    text="", intent=None, slots=None, ranking=None, active_loop=None, requested_slot=None, input_channel=None
+):
     all_slots = {name: None for name in FACTS + CHECK_SLOTS + ("failure_reason", "image_ref")}
     all_slots["requested_slot"] = requested_slot
     all_slots.update(slots or {})
@@ -20,7 +22,7 @@ def make_tracker(text="", intent=None, slots=None, ranking=None, active_loop=Non
         sender_id="test-user",
         slots=all_slots,
         latest_message=latest,
-        events=[{"event": "user", "text": text, "parse_data": latest}],
+        events=[{"event": "user", "text": text, "parse_data": latest, "input_channel": input_channel}],
         paused=False,
         followup_action=None,
         active_loop={"name": active_loop} if active_loop else {},

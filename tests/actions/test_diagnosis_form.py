@@ -14,7 +14,8 @@ async def required(slots):
 
 async def test_only_the_facts_of_the_reason_are_asked():
     assert await required({"failure_reason": "fail_cert_missing"}) == ["holder_type"]
-    assert await required({"failure_reason": "fail_contact_param"}) == []
+    assert await required({"failure_reason": "fail_contact_wrong"}) == []
+    assert await required({"failure_reason": "fail_contact_param"}) == ["country_code"]
 
 
 async def test_a_just_answered_fact_stays_required_so_that_it_is_validated():

@@ -18,7 +18,7 @@ async def test_a_failure_is_named_in_one_line_and_facts_in_the_message_are_kept(
 
 
 async def test_no_question_announcement_when_nothing_needs_asking(dispatcher, domain):
-    tracker = make_tracker("注册联系人信息有误，请检测：Command syntax error", intent="fail_contact_param")
+    tracker = make_tracker("注册联系人信息有误", intent="fail_contact_wrong")
     await ActionStartDiagnosis().run(dispatcher, tracker, domain)
     assert len(dispatcher.messages) == 1
 

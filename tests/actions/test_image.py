@@ -58,3 +58,70 @@ async def test_a_broken_file_gets_a_clear_message(dispatcher, domain, private_st
     await ActionCheckImage().run(dispatcher, make_tracker(slots={"image_ref": ref}), domain)
     assert "发现以下问题" in dispatcher.messages[0]["text"]
     assert list(private_store.iterdir()) == []
+
+
+def copy_offers(dispatcher) -> list:
+    return [m["custom"]["compliant_copy"] for m in dispatcher.messages if (m.get("custom") or {}).get("compliant_copy")]
+
+
+def blurry_colour_photo() -> bytes:
+    """Colour blobs without a single sharp edge: a tiny noise picture scaled up smoothly."""
+    small = Image.frombytes("RGB", (60, 40), random.Random(2).randbytes(60 * 40 * 3))
+    buffer = io.BytesIO()
+    small.resize((1200, 800), Image.Resampling.BICUBIC).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def grayscale_photo() -> bytes:
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(colour_photo("PNG"))).convert("L").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+async def test_on_the_web_page_a_png_named_jpg_gets_a_compliant_copy_to_download(dispatcher, domain, private_store):
+    original = image_store.save_upload(colour_photo("PNG"), "id.jpg")
+    tracker = make_tracker(slots={"image_ref": original}, input_channel="web")
+    await ActionCheckImage().run(dispatcher, tracker, domain)
+
+    text = dispatcher.messages[0]["text"]
+    assert "合规副本" in text and "没有改动图片内容" in text and "彩色 JPEG" in text and "「下载合规副本」" in text
+    [offer] = copy_offers(dispatcher)
+    assert "text" not in dispatcher.messages[1] or not dispatcher.messages[1]["text"]
+    assert offer["filename"] == "证件图片-合规副本.jpg"
+    assert (offer["width"], offer["height"]) == (1200, 800)
+    # Only the copy is left in the store: the original was deleted right after the check.
+    assert [p.name for p in private_store.iterdir()] == [offer["ref"]]
+    data, _ = image_store.load(offer["ref"])
+    assert len(data) == offer["size_bytes"]
+    with Image.open(io.BytesIO(data)) as copy:
+        assert (copy.format, copy.mode, copy.size) == ("JPEG", "RGB", (1200, 800))
+
+
+@pytest.mark.parametrize("channel", ["dingtalk", "dingtalk_stream", "wecom", "cmdline", None])
+async def test_elsewhere_the_copy_is_not_stored_and_the_text_says_where_to_get_it(
+    dispatcher, domain, private_store, channel
+):
+    ref = image_store.save_upload(colour_photo("PNG"), "id.jpg")
+    await ActionCheckImage().run(dispatcher, make_tracker(slots={"image_ref": ref}, input_channel=channel), domain)
+    assert copy_offers(dispatcher) == [] and len(dispatcher.messages) == 1
+    text = dispatcher.messages[0]["text"]
+    assert "网页帮助页面" in text and "bin/check-image --fix" in text
+    assert list(private_store.iterdir()) == []
+
+
+@pytest.mark.parametrize("picture, problem", [(grayscale_photo, "黑白"), (blurry_colour_photo, "模糊")])
+async def test_no_copy_is_offered_when_the_content_itself_must_be_redone(
+    dispatcher, domain, private_store, picture, problem
+):
+    ref = image_store.save_upload(picture(), "id.jpg")
+    await ActionCheckImage().run(dispatcher, make_tracker(slots={"image_ref": ref}, input_channel="web"), domain)
+    assert copy_offers(dispatcher) == [] and len(dispatcher.messages) == 1
+    text = dispatcher.messages[0]["text"]
+    assert problem in text and "合规副本" not in text
+    assert list(private_store.iterdir()) == []
+
+
+async def test_a_compliant_picture_gets_no_copy(dispatcher, domain, private_store):
+    ref = image_store.save_upload(colour_photo(), "id.jpg")
+    await ActionCheckImage().run(dispatcher, make_tracker(slots={"image_ref": ref}, input_channel="web"), domain)
+    assert copy_offers(dispatcher) == [] and list(private_store.iterdir()) == []

@@ -361,3 +361,14 @@ async def test_save_image_stores_through_image_store(tmp_path, monkeypatch):
     ref = await common.save_image(data, "证件.jpg")
     assert image_store.load(ref)[0] == data
     image_store.discard(ref)
+
+
+COPY_OFFER = {"recipient_id": "u", "custom": {"compliant_copy": {"ref": "ab" * 16 + ".jpg", "filename": "证件图片-合规副本.jpg"}}}
+
+
+def test_compose_turn_skips_custom_only_messages():
+    # The web page's download offer has nothing a text chat can show: it adds no text, not even an empty one.
+    assert compose_turn([COPY_OFFER]).text == ""
+    assert compose_turn([BOT_MESSAGES[0], COPY_OFFER]).text == BOT_MESSAGES[0]["text"]
+    assert compose_turn([{"recipient_id": "u", "custom": {"text": "  "}}]).text == ""
+    assert compose_turn([{"recipient_id": "u", "custom": {"text": "自定义文字"}}]).text == "自定义文字"

@@ -152,6 +152,19 @@ async def test_text_answer_goes_to_session_webhook_and_digit_maps_back(fake_ding
 
 
 @pytest.mark.asyncio
+async def test_a_custom_only_answer_sends_nothing(fake_dingtalk):
+    called = []
+
+    async def rasa(message):
+        called.append(message.text)
+        await message.output_channel.send_custom_json(message.sender_id, {"compliant_copy": {"ref": "x"}})
+
+    ch = channel(fake_dingtalk.base_url)
+    await ch.process(dingtalk_message(fake_dingtalk.base_url, "s9"), rasa)
+    assert fake_dingtalk.dingtalk_replies("s9") == [] and called
+
+
+@pytest.mark.asyncio
 async def test_expired_session_webhook_is_not_posted_and_logged(fake_dingtalk, caplog):
     ch = channel(fake_dingtalk.base_url)
     msg = dingtalk_message(fake_dingtalk.base_url, "s2", expires_in_ms=-1000)

@@ -1,7 +1,9 @@
 """The web help page in headless Chromium (Debian's /usr/bin/chromium, driven by Playwright), against the
-running Rasa stack: chat, quick-reply buttons, typing indicator, image upload, 「转人工」, history kept
-across a reload, phone-sized screen, and that no user or bot text is ever interpreted as HTML."""
+running Rasa stack: chat, quick-reply buttons, typing indicator, image upload, the compliant-copy download,
+「转人工」, history kept across a reload, phone-sized screen, and that no user or bot text is ever interpreted
+as HTML."""
 
+import io
 import json
 import os
 import shutil
@@ -11,6 +13,7 @@ import pytest
 from channel_fakes import make_image
 
 from playwright import sync_api
+from PIL import Image
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -171,6 +174,62 @@ def test_chat_buttons_upload_handoff_and_reload(page_factory, tmp_path):
     page.click("#reset")
     assert len(texts(page)) == 1
     assert page.evaluate("localStorage.getItem('realname-help.sender')") != sender_before
+    assert page.dialogs == []
+
+
+def upload_and_wait(page, name: str, data: bytes):
+    """Uploads a picture, waits for the answer, returns the bot messages JSON."""
+    before = bot_count(page)
+    with page.expect_response("**/webhooks/web/upload") as resp:
+        page.set_input_files("#file", files=[{"name": name, "mimeType": "image/jpeg", "buffer": data}])
+    assert resp.value.status == 200, resp.value.text()
+    wait_bot_after(page, before)
+    return resp.value.json()
+
+
+def click_and_expect_error(page, locator) -> str:
+    before = page.locator("#messages .msg.error").count()
+    locator.click()
+    page.wait_for_function("n => document.querySelectorAll('#messages .msg.error').length > n", arg=before)
+    return page.locator("#messages .msg.error").last.inner_text()
+
+
+COPY_GONE = "副本已过期，请重新上传图片"
+
+
+def test_compliant_copy_is_downloaded_once_and_expires(page_factory, stack, tmp_path):
+    page = page_factory(viewport={"width": 1280, "height": 900})
+
+    # A PNG renamed .jpg: the answer offers the compliant copy as a download link.
+    upload_and_wait(page, "证件截图.jpg", make_image("PNG"))
+    link = page.locator("#messages a.copy-download")
+    link.wait_for()
+    assert link.count() == 1 and link.inner_text() == "下载合规副本"
+    assert "合规副本" in "\n".join(page.locator("#messages .msg.bot").all_inner_texts())
+    with page.expect_download() as info:
+        link.click()
+    download = info.value
+    assert download.suggested_filename == "证件图片-合规副本.jpg"
+    saved = tmp_path / "copy.jpg"
+    download.save_as(saved)
+    with Image.open(io.BytesIO(saved.read_bytes())) as picture:
+        assert (picture.format, picture.mode, picture.size) == ("JPEG", "RGB", (900, 600))
+    page.wait_for_selector("text=已下载")
+
+    # Served once: a second click says it expired, also after a reload (history in localStorage).
+    assert click_and_expect_error(page, link) == COPY_GONE
+    page.reload()
+    page.wait_for_selector("#messages a.copy-download")
+    assert click_and_expect_error(page, page.locator("#messages a.copy-download")) == COPY_GONE
+
+    # A copy never downloaded and purged meanwhile: after a reload the link says so too.
+    answer = upload_and_wait(page, "证件截图2.jpg", make_image("PNG", seed=8))
+    ref = [m["custom"]["compliant_copy"]["ref"] for m in answer if m.get("custom")][0]
+    os.unlink(os.path.join(stack.env["REALNAME_IMAGE_DIR"], ref))  # what the 10-minute purge does
+    page.reload()
+    page.wait_for_selector("#messages a.copy-download >> nth=1")
+    assert click_and_expect_error(page, page.locator("#messages a.copy-download").last) == COPY_GONE
+    assert page.locator("#messages img, #messages script").count() == 0
     assert page.dialogs == []
 
 

@@ -252,6 +252,19 @@ async def test_text_answer_is_sent_with_numbered_buttons_and_digit_maps_back(fak
 
 
 @pytest.mark.asyncio
+async def test_a_custom_only_answer_sends_nothing(fake_wecom):
+    called = []
+
+    async def rasa(message):
+        called.append(message.text)
+        await message.output_channel.send_custom_json(message.sender_id, {"compliant_copy": {"ref": "x"}})
+
+    ch = live_channel(fake_wecom)
+    await ch.process({"FromUserName": "lisi", "MsgType": "text", "Content": "库中无此号", "MsgId": "7"}, rasa)
+    assert fake_wecom.wecom_sent("lisi") == [] and called
+
+
+@pytest.mark.asyncio
 async def test_expired_token_is_refreshed_once(fake_wecom):
     ch = live_channel(fake_wecom)
     fake_wecom.plan("/cgi-bin/message/send", ("json", {"errcode": 42001, "errmsg": "access_token expired"}))

@@ -9,6 +9,9 @@
   var MAX_CHARS = 5000;
   var MAX_UPLOAD = 10 * 1024 * 1024;
   var HUMAN_PAYLOAD = "/ask_human";
+  var COPY_REF = /^[0-9a-f]{32}\.jpg$/;
+  var COPY_NAME = "证件图片-合规副本.jpg";
+  var COPY_GONE = "副本已过期，请重新上传图片";
   var WELCOME = "您好！请把阿里云提示的实名认证失败原因发给我，例如「库中无此号」。也可以点「上传证件照片」，我先帮您检查照片。";
 
   var messagesEl, typingEl, inputEl, sendEl, fileEl, counterEl;
@@ -47,13 +50,30 @@
     if (raw) {
       try {
         var parsed = JSON.parse(raw);
-        if (Array.isArray(parsed)) { history = parsed.filter(validEntry); }
+        if (Array.isArray(parsed)) { history = parsed.filter(validEntry).map(cleanEntry); }
       } catch (e) { history = []; }
     }
   }
 
   function validEntry(e) {
     return e && typeof e === "object" && typeof e.role === "string" && typeof e.text === "string";
+  }
+
+  // A stored entry's compliant-copy offer is kept only in its known shape; anything else is dropped.
+  function cleanEntry(e) {
+    if (e.copy !== undefined) {
+      var copy = cleanCopy(e.copy);
+      if (copy) { e.copy = copy; } else { delete e.copy; }
+    }
+    return e;
+  }
+
+  function cleanCopy(c) {
+    if (!c || typeof c !== "object" || typeof c.ref !== "string" || !COPY_REF.test(c.ref)) { return null; }
+    function count(n) { return typeof n === "number" && isFinite(n) && n > 0 ? Math.round(n) : null; }
+    var name = typeof c.filename === "string" && /^[^\\/\u0000-\u001f]{1,100}\.jpg$/.test(c.filename) ? c.filename : COPY_NAME;
+    var state = c.state === "downloaded" || c.state === "expired" ? c.state : "ready";
+    return { ref: c.ref, filename: name, size_bytes: count(c.size_bytes), width: count(c.width), height: count(c.height), state: state };
   }
 
   function saveHistory() {
@@ -87,6 +107,8 @@
       wrap.appendChild(image);
     }
 
+    if (entry.copy) { wrap.appendChild(renderCopy(entry.copy)); }
+
     if (Array.isArray(entry.buttons) && entry.buttons.length) {
       var row = el("div", "buttons");
       entry.buttons.forEach(function (b) {
@@ -110,6 +132,75 @@
       wrap.appendChild(row);
     }
     messagesEl.appendChild(wrap);
+  }
+
+  // The compliant copy: a link to copy/<ref>. The click fetches it (so a 404 can be shown as text)
+  // and saves it with a temporary blob: link. The server deletes the copy once it was served.
+  function renderCopy(copy) {
+    var box = el("div", "copy");
+    var link = el("a", "copy-download", "下载合规副本");
+    link.href = "copy/" + encodeURIComponent(copy.ref);
+    link.download = copy.filename;
+    var details = [copy.filename];
+    if (copy.size_bytes) { details.push(Math.round(copy.size_bytes / 1024) + " KB"); }
+    if (copy.width && copy.height) { details.push(copy.width + "×" + copy.height + " 像素"); }
+    var meta = el("div", "copy-meta", details.join(" · "));
+    var status = el("div", "copy-status", copyStatusText(copy.state));
+    link.addEventListener("click", function (ev) {
+      ev.preventDefault();
+      if (link.dataset.loading === "1") { return; }
+      link.dataset.loading = "1";
+      downloadCopy(copy).then(function () {
+        status.textContent = copyStatusText(copy.state);
+        link.dataset.loading = "0";
+      });
+    });
+    box.appendChild(link);
+    box.appendChild(meta);
+    box.appendChild(status);
+    return box;
+  }
+
+  function copyStatusText(state) {
+    if (state === "downloaded") { return "已下载；服务器上的副本已删除。"; }
+    if (state === "expired") { return "副本已过期。"; }
+    return "只能下载一次，10 分钟内有效。";
+  }
+
+  function downloadCopy(copy) {
+    function gone(message) {
+      copy.state = copy.state === "downloaded" ? "downloaded" : "expired";
+      saveHistory();
+      addEntry({ role: "error", text: message || COPY_GONE });
+    }
+    return fetch("copy/" + encodeURIComponent(copy.ref), { cache: "no-store" }).then(function (res) {
+      if (res.ok && (res.headers.get("Content-Type") || "").indexOf("image/jpeg") === 0) {
+        return res.blob().then(function (blob) {
+          saveBlob(blob, copy.filename);
+          copy.state = "downloaded";
+          saveHistory();
+        });
+      }
+      return res.text().then(function (body) {
+        var data = null;
+        try { data = JSON.parse(body); } catch (e) { data = null; }
+        gone(res.status === 404 && data && typeof data.error === "string" ? data.error : COPY_GONE);
+      });
+    }, function () {
+      addEntry({ role: "error", text: "网络连接失败，请检查网络后重试。" });
+    });
+  }
+
+  function saveBlob(blob, filename) {
+    var url = URL.createObjectURL(blob);
+    var a = document.createElement("a");
+    a.href = url;
+    a.download = filename;
+    a.hidden = true;
+    document.body.appendChild(a);
+    a.click();
+    document.body.removeChild(a);
+    setTimeout(function () { URL.revokeObjectURL(url); }, 30000);
   }
 
   function renderAll() {
@@ -156,7 +247,9 @@
       });
       var entry = { role: "bot", text: typeof m.text === "string" ? m.text : "", buttons: buttons };
       if (safeImageUrl(m.image)) { entry.image = m.image; }
-      if (!entry.text && !entry.buttons.length && !entry.image) { return; }
+      var copy = m.custom && typeof m.custom === "object" ? cleanCopy(m.custom.compliant_copy) : null;
+      if (copy) { entry.copy = copy; }
+      if (!entry.text && !entry.buttons.length && !entry.image && !entry.copy) { return; }
       addEntry(entry);
     });
   }
