@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import unicodedata
 
-# Fewer readable characters than this, relative to the message, means noise.
+# Fewer readable characters than this share of the message means noise.
 MIN_READABLE_SHARE = 0.3
+# Bytes decoded as text carry control or replacement characters: then demand twice the share.
+NOISY_FACTOR = 2
 
 
 def readable_characters(text: str) -> int:
@@ -12,13 +14,16 @@ def readable_characters(text: str) -> int:
     return sum(1 for char in text if unicodedata.category(char)[0] in ("L", "N"))
 
 
+def _looks_like_bytes(text: str) -> bool:
+    return any(
+        char == "\ufffd" or (unicodedata.category(char) in ("Cc", "Co", "Cs") and char not in "\n\r\t")
+        for char in text
+    )
+
+
 def looks_meaningless(text: str | None) -> bool:
     text = (text or "").strip()
     if not text:
         return True
-    readable = readable_characters(text)
-    if readable == 0:
-        return True
-    if "\ufffd" in text or any(unicodedata.category(c) in ("Cc", "Co", "Cs") and c not in "\n\r\t" for c in text):
-        return readable / len(text) < MIN_READABLE_SHARE * 2
-    return readable / len(text) < MIN_READABLE_SHARE
+    needed = MIN_READABLE_SHARE * (NOISY_FACTOR if _looks_like_bytes(text) else 1)
+    return readable_characters(text) / len(text) < needed
