@@ -51,6 +51,7 @@ from channels.common import (
     TTLSet,
     ask_rasa,
     cfg_number,
+    delivery_settings,
     check_image_text,
     compose_turn,
     constant_time_equals,
@@ -181,12 +182,7 @@ class WeComInput(InputChannel):
             api_base=env_str("WECOM_API_BASE") or DEFAULT_API_BASE,
             max_skew_seconds=cfg_number(credentials, "max_skew_seconds", 600),
             url_verify_max_skew_seconds=cfg_number(credentials, "url_verify_max_skew_seconds", 0),
-            http_timeout=cfg_number(credentials, "http_timeout", 5),
-            http_attempts=int(cfg_number(credentials, "http_attempts", 3)),
-            http_backoff=cfg_number(credentials, "http_backoff", 0.5),
-            max_body_bytes=int(cfg_number(credentials, "max_body_bytes", 64 * 1024)),
-            max_image_bytes=int(cfg_number(credentials, "max_image_bytes", 10 * 1024 * 1024)),
-            dedupe_ttl_seconds=cfg_number(credentials, "dedupe_ttl_seconds", 3600),
+            **delivery_settings(credentials, dedupe_ttl_seconds=3600),
         )
 
     def __init__(

@@ -125,7 +125,11 @@ def numbered_steps(steps: Sequence[str]) -> str:
     return "\n".join(f"{number}. {text}" for number, text in enumerate(steps, start=1))
 
 
-def render_fix(reason: Reason, facts: Mapping[str, Any], findings: Sequence[str] = ()) -> str:
-    """The fix as short numbered steps: findings from the rules first, then the catalog steps that apply."""
-    lines = list(findings) + [step.says for step in reason.steps_for(facts)]
+def fix_text(lines: Sequence[str]) -> str:
+    """The fix as the user sees it: a heading and short numbered steps."""
     return "处理方法：\n" + numbered_steps(lines)
+
+
+def render_fix(reason: Reason, facts: Mapping[str, Any], findings: Sequence[str] = ()) -> str:
+    """The general fix: findings from the rules first, then the catalog steps that apply."""
+    return fix_text(list(findings) + [step.says for step in reason.steps_for(facts)])

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any, Dict, List, Mapping, Optional
 
 from realname import dates, documents, facts, id_numbers, names, privacy, regions
-from realname.catalog import Reason, load_catalog, reason_line
+from realname.catalog import Reason, fix_text, load_catalog, reason_line
 
 FACTS = (
     "region", "holder_type", "doc_type", "issue_date", "expiry_date", "doc_number", "holder_name", "domain",
@@ -427,6 +427,6 @@ def explain(intent: str, known: Mapping[str, Any], on: date) -> Explanation:
         steps = [SEE_MORE]
     else:
         steps = [step.says for step in reason.steps_for(values) if not (step.fact and step.fact in found)]
-    fix = "处理方法：\n" + "\n".join(f"{n}. {text}" for n, text in enumerate(list(found.values()) + steps, start=1))
+    fix = fix_text(list(found.values()) + steps)
     exact = all(known.get(fact) is not None for fact in reason.facts)
     return Explanation(reason_line(reason), fix, list(found.values()), reason.image_related, exact)
