@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
+from scipy.sparse import csr_matrix, hstack, vstack
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from realname.text_quality import looks_meaningless
@@ -63,6 +65,18 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
                 ),
             ]
         )
+
+    def _create_X(self, messages: List[Message]) -> csr_matrix:
+        """The matrix Rasa's classifier builds (each text's sentence features, sparse before dense, in
+        pipeline order), built directly: Rasa goes through Message.get_sparse_features, which also
+        deep-copies and stacks the per-token features this model never uses (~4 ms per message)."""
+        rows = []
+        for message in messages:
+            sentence = [f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
+            blocks = [f.features for f in sentence if f.is_sparse()]
+            blocks += [csr_matrix(f.features) for f in sentence if f.is_dense()]
+            rows.append(hstack(blocks, format="csr") if blocks else csr_matrix((1, 0)))
+        return vstack(rows, format="csr")
 
     def process(self, messages: List[Message]) -> List[Message]:
         previous = [

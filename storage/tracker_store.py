@@ -5,14 +5,20 @@ saved has every ID-card / credit-code-like token masked (realname.privacy.mask_i
 texts people typed and in slot values. Only the events new in this turn are masked and written,
 so a save costs the same at turn 3 and at turn 300. (No event broker is configured; one would
 receive unmasked events and must not be added without masking them too.)
+
+With SQLite, the store also keeps its connections open and writes in WAL mode (see _tune_sqlite):
+a turn reads the conversation once and writes it once, and those two cost more than the rest
+of Rasa's dialogue handling with SQLAlchemy 1.4's SQLite defaults.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Dict, Iterator, Text
 
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from realname.privacy import mask_in_text
 
@@ -21,9 +27,46 @@ MASKED_KEYS = frozenset({"text", "value"})
 
 
 class MaskingSQLTrackerStore(SQLTrackerStore):
-    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            self._tune_sqlite()
+
+    def _tune_sqlite(self) -> None:
+        """Why: SQLAlchemy 1.4 opens a new SQLite connection (and re-reads the schema) for every
+        session, and SQLite's default journal syncs the file twice per commit. Kept open in a pool
+        (what SQLAlchemy 2.0 does for SQLite files) and in WAL mode with synchronous=NORMAL, a commit
+        survives any crash or restart of the server; only a power cut or OS crash could lose the
+        last turns written before it, never corrupt the file."""
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, poolclass=QueuePool, connect_args={"check_same_thread": False})
+        sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.sessionmaker = sessionmaker(bind=self.engine)
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator["_MaskedEvent"]:
+        # Rasa's save() needs only type_name and as_dict() of each event: hand it the masked dict
+        # instead of rebuilding Event objects from it.
         for event in super()._additional_events(session, tracker):
-            yield Event.from_parameters(_masked(event.as_dict()))
+            yield _MaskedEvent(event.type_name, _masked(event.as_dict()))
+
+
+class _MaskedEvent:
+    __slots__ = ("type_name", "_data")
+
+    def __init__(self, type_name: Text, data: Dict[Text, Any]) -> None:
+        self.type_name = type_name
+        self._data = data
+
+    def as_dict(self) -> Dict[Text, Any]:
+        return self._data
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 def _masked(data: Any, key: str = "") -> Any:

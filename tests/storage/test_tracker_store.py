@@ -31,3 +31,30 @@ async def test_nothing_saved_contains_a_full_id_number(tmp_path):
     assert restored.get_slot("doc_number") == "1101********002X"
     # the tracker in memory (what actions saw this turn) is untouched
     assert tracker.get_slot("doc_number") == NUMBER
+
+
+async def test_conversations_survive_a_restart_of_the_server(tmp_path):
+    domain = Domain.from_yaml("version: '3.1'\nslots:\n  region:\n    type: text\n    mappings:\n    - type: custom\n")
+    db = str(tmp_path / "conversations.db")
+    first = MaskingSQLTrackerStore(domain=domain, dialect="sqlite", db=db)
+    tracker = DialogueStateTracker.from_events("someone", [UserUttered("库中无此号"), SlotSet("region", "中国香港")],
+                                               domain.slots)
+    await first.save(tracker)
+    tracker.update(SlotSet("region", "中国澳门"))
+    await first.save(tracker)  # only the new event is written
+    first.engine.dispose()
+
+    restarted = MaskingSQLTrackerStore(domain=domain, dialect="sqlite", db=db)
+    restored = await restarted.retrieve("someone")
+    assert [event.type_name for event in restored.events] == ["user", "slot", "slot"]
+    assert restored.get_slot("region") == "中国澳门"
+    assert restored.latest_message.text == "库中无此号"
+
+
+def test_sqlite_file_is_written_in_wal_mode(tmp_path):
+    db = tmp_path / "conversations.db"
+    store = MaskingSQLTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(db))
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        # 1 = NORMAL: no sync per commit in WAL mode, still safe against a crash of the server
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1
