@@ -67,3 +67,6 @@ class ValidateDiagnosisForm(FormValidationAction):
 
     async def validate_domain(self, value, dispatcher, tracker, domain):
         return await self._validate_fact("domain", value, dispatcher)
+
+    async def validate_country_code(self, value, dispatcher, tracker, domain):
+        return await self._validate_fact("country_code", value, dispatcher)

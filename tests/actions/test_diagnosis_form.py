@@ -106,3 +106,17 @@ async def test_the_whole_form_run_keeps_what_the_number_check_found(dispatcher, 
     assert SlotSet("number_holder_type", "individual") in events
     assert SlotSet("requested_slot", "issue_date") in events
     assert "11010519491231002X" not in str(events)
+
+
+def test_every_fact_the_form_may_ask_is_validated():
+    # rasa_sdk silently keeps the raw answer of a slot without a validate_<slot> method
+    from realname.diagnosis import FACTS
+
+    assert [fact for fact in FACTS if not hasattr(FORM, f"validate_{fact}")] == []
+
+
+async def test_a_country_code_answer_is_read_and_a_wrong_one_asked_again(dispatcher, domain):
+    assert await FORM.validate_country_code("国家代码填的 +86", dispatcher, make_tracker(), domain) == {"country_code": "+86"}
+    result = await FORM.validate_country_code("不知道填的啥", dispatcher, make_tracker(), domain)
+    assert result == {"country_code": None}
+    assert "国家代码" in dispatcher.messages[0]["text"]
