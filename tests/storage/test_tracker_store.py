@@ -37,8 +37,9 @@ async def test_conversations_survive_a_restart_of_the_server(tmp_path):
     domain = Domain.from_yaml("version: '3.1'\nslots:\n  region:\n    type: text\n    mappings:\n    - type: custom\n")
     db = str(tmp_path / "conversations.db")
     first = MaskingSQLTrackerStore(domain=domain, dialect="sqlite", db=db)
-    tracker = DialogueStateTracker.from_events("someone", [UserUttered("库中无此号"), SlotSet("region", "中国香港")],
-                                               domain.slots)
+    tracker = DialogueStateTracker.from_events(
+        "someone", [UserUttered("库中无此号", {"name": "fail_number_not_found", "confidence": 0.9}),
+                    SlotSet("region", "中国香港")], domain.slots)
     await first.save(tracker)
     tracker.update(SlotSet("region", "中国澳门"))
     await first.save(tracker)  # only the new event is written
@@ -49,6 +50,10 @@ async def test_conversations_survive_a_restart_of_the_server(tmp_path):
     assert [event.type_name for event in restored.events] == ["user", "slot", "slot"]
     assert restored.get_slot("region") == "中国澳门"
     assert restored.latest_message.text == "库中无此号"
+    # the columns Rasa fills for queries by hand
+    rows = sqlite3.connect(db).execute("select sender_id, type_name, intent_name, action_name from events").fetchall()
+    assert rows == [("someone", "user", "fail_number_not_found", None), ("someone", "slot", None, "region"),
+                    ("someone", "slot", None, "region")]
 
 
 def test_sqlite_file_is_written_in_wal_mode(tmp_path):
