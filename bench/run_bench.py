@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from realname.catalog import KNOWLEDGE_DIR  # noqa: E402
 from realname.diagnosis import FACTS  # noqa: E402
 from scripts import score_heldout_nlu  # noqa: E402
+from scripts.local_endpoints import write_local_endpoints  # noqa: E402
 from scripts.wait_port import wait_port  # noqa: E402
 
 PY = sys.executable
@@ -83,12 +84,7 @@ class Servers:
 
     def __init__(self, workdir: Path):
         self.rasa_port, self.actions_port = 5105, 5155
-        endpoints = workdir / "endpoints.yml"
-        endpoints.write_text(
-            f'action_endpoint:\n  url: "http://localhost:{self.actions_port}/webhook"\n'
-            f"tracker_store:\n  type: storage.tracker_store.MaskingSQLTrackerStore\n  dialect: sqlite\n"
-            f'  db: "{workdir / "bench.db"}"\n'
-        )
+        endpoints = write_local_endpoints(workdir / "endpoints.yml", self.actions_port, workdir / "bench.db")
         env = dict(os.environ, PYTHONPATH=str(ROOT), RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2")
         log = open(workdir / "servers.log", "w")
         self.actions = subprocess.Popen([RASA, "run", "actions", "--port", str(self.actions_port)], cwd=ROOT,

@@ -26,6 +26,7 @@ if HERE not in sys.path:
     sys.path.append(HERE)  # for channel_fakes (a unique name, so appending cannot shadow anything)
 
 from channel_fakes import E2E_ENV, FakeApi, FakeStreamGateway, free_port  # noqa: E402
+from scripts.local_endpoints import write_local_endpoints  # noqa: E402
 
 
 @pytest.fixture
@@ -109,8 +110,7 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
     dingtalk.stream_endpoint = gateway.endpoint
     dingtalk.stream_secret = E2E_ENV["DINGTALK_APP_SECRET"]
     rasa_port, actions_port = free_port(), free_port()
-    endpoints = tmp / "endpoints.yml"
-    endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n", encoding="utf-8")
+    endpoints = write_local_endpoints(tmp / "endpoints.yml", actions_port, tmp / "conversations.db")
     env = dict(os.environ)
     env.update(E2E_ENV)
     env.update(

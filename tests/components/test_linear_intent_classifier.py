@@ -38,3 +38,22 @@ def test_features_are_the_matrix_rasa_s_classifier_builds():
     rasa_s = LogisticRegressionClassifier._create_X(None, messages)
     assert ours.shape == rasa_s.shape == (3, 12 + 300 + 2000 + 4)
     assert (ours != rasa_s).nnz == 0
+
+
+def test_column_major_coefficients_predict_the_same_without_copying():
+    import numpy as np
+    from scipy.sparse import random as sparse_random
+    from sklearn.feature_extraction.text import TfidfTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    from components.linear_intent_classifier import _column_major_coefficients
+
+    X = sparse_random(60, 500, density=0.05, format="csr", random_state=1)
+    y = np.arange(60) % 4
+    pipeline = Pipeline([("tfidf", TfidfTransformer()), ("logreg", LogisticRegression(max_iter=500))]).fit(X, y)
+    before = pipeline.predict_proba(X)
+    assert not pipeline.named_steps["logreg"].coef_.T.flags["C_CONTIGUOUS"]
+    _column_major_coefficients(pipeline)
+    assert pipeline.named_steps["logreg"].coef_.T.flags["C_CONTIGUOUS"]  # scipy multiplies it in place
+    assert np.array_equal(pipeline.predict_proba(X), before)

@@ -63,3 +63,38 @@ def test_sqlite_file_is_written_in_wal_mode(tmp_path):
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         # 1 = NORMAL: no sync per commit in WAL mode, still safe against a crash of the server
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1
+
+
+def two_sessions():
+    from rasa.shared.core.events import ActionExecuted, SessionStarted
+
+    return [ActionExecuted("action_session_start", timestamp=1.0), SessionStarted(timestamp=1.0),
+            ActionExecuted("action_listen", timestamp=1.0), UserUttered("库中无此号", timestamp=2.0),
+            SlotSet("region", "中国香港", timestamp=2.0), ActionExecuted("action_session_start", timestamp=9.0),
+            SessionStarted(timestamp=9.0), ActionExecuted("action_listen", timestamp=9.0),
+            UserUttered("你好", timestamp=10.0)]
+
+
+async def test_reads_and_writes_match_rasa_s_own_sql_store(tmp_path):
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    domain = Domain.from_yaml("version: '3.1'\nslots:\n  region:\n    type: text\n    mappings:\n    - type: custom\n")
+    ours = MaskingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(tmp_path / "ours.db"))
+    rasa_s = SQLTrackerStore(domain=domain, dialect="sqlite", db=str(tmp_path / "rasa.db"))
+    events = two_sessions()
+    for store in (ours, rasa_s):
+        # saved in three turns, the last one after a new session started
+        for turn in (events[:3], events[:5], events):
+            await store.save(DialogueStateTracker.from_events("someone", turn, domain.slots))
+
+    def rows(name):
+        return sqlite3.connect(tmp_path / name).execute(
+            "select sender_id, type_name, timestamp, intent_name, action_name, data from events order by id").fetchall()
+
+    assert rows("ours.db") == rows("rasa.db")
+    assert len(rows("ours.db")) == len(events)
+    for read in ("retrieve", "retrieve_full_tracker"):
+        mine, theirs = await getattr(ours, read)("someone"), await getattr(rasa_s, read)("someone")
+        assert [e.as_dict() for e in mine.events] == [e.as_dict() for e in theirs.events], read
+    assert len((await ours.retrieve("someone")).events) == 4  # the latest session only
+    assert await ours.retrieve("nobody") is None
