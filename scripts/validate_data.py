@@ -1,23 +1,53 @@
-"""`rasa data validate`, failing on any warning (Rasa itself only fails on errors)."""
+"""`rasa data validate`, failing on any warning (Rasa itself only fails on errors).
+
+One warning of Rasa 3.6 is wrong and is not counted: "The utterance 'utter_ask_<slot>' is not used in
+any story or rule" for a slot a form asks. Rasa utters those itself when the form requests the slot
+(domain/questions.yml); its validator only looks for utterances written in stories and rules. Only
+slots listed in a form's required_slots in domain/ are exempt; any other unused response still fails.
+"""
+import re
 import subprocess
 import sys
+from pathlib import Path
+from typing import Iterable, List, Set
 
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
 WARNING_MARKERS = ("UserWarning", "WARNING", "warning:")
 # Deprecation noise from Rasa's own dependencies, not about our data.
 IGNORED = ("SQLAlchemy", "MovedIn20Warning", "DeprecationWarning", "pkg_resources", "Base: DeclarativeMeta")
+UNUSED_UTTERANCE = re.compile(r"The utterance 'utter_ask_(?P<slot>\w+)' is not used in any story or rule")
+
+
+def form_slots(domain_dir: Path = ROOT / "domain") -> Set[str]:
+    slots: Set[str] = set()
+    for path in domain_dir.glob("*.yml"):
+        for form in (yaml.safe_load(path.read_text(encoding="utf-8")).get("forms") or {}).values():
+            slots.update(form.get("required_slots") or [])
+    return slots
+
+
+def problems(output_lines: Iterable[str], asked_by_forms: Set[str]) -> List[str]:
+    found = []
+    for line in output_lines:
+        if not any(marker in line for marker in WARNING_MARKERS) or any(noise in line for noise in IGNORED):
+            continue
+        unused = UNUSED_UTTERANCE.search(line)
+        if unused and unused.group("slot") in asked_by_forms:
+            continue
+        found.append(line)
+    return found
 
 
 def main() -> int:
     result = subprocess.run(
-        [sys.executable, "-m", "rasa", "data", "validate", "--domain", "domain", "--fail-on-warnings"],
+        [sys.executable, "-m", "rasa", "data", "validate", "--domain", "domain"],
         capture_output=True, text=True,
     )
     output = result.stdout + result.stderr
-    problems = [
-        line for line in output.splitlines()
-        if any(marker in line for marker in WARNING_MARKERS) and not any(noise in line for noise in IGNORED)
-    ]
-    if result.returncode != 0 or problems:
+    found = problems(output.splitlines(), form_slots())
+    if result.returncode != 0 or found:
         print(output)
         print("rasa data validate: 有警告或错误（见上）", file=sys.stderr)
         return 1
