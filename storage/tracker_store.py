@@ -55,7 +55,7 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
     ) -> Optional[DialogueStateTracker]:
         query = _ALL_EVENTS if fetch_events_from_all_sessions else _LATEST_SESSION_EVENTS
         with self.session_scope() as session:
-            rows = session.execute(query, {"sender_id": sender_id, "session_started": SessionStarted.type_name})
+            rows = session.execute(query, _parameters(sender_id))
             events = [json.loads(data) for (data,) in rows]
         if not (self.domain and events):
             return None
@@ -65,9 +65,7 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         """Rasa's save (same rows), with the texts masked and the turn's events written in one INSERT."""
         await self.stream_events(tracker)
         with self.session_scope() as session:
-            stored = session.execute(
-                _LATEST_SESSION_COUNT, {"sender_id": tracker.sender_id, "session_started": SessionStarted.type_name}
-            ).scalar()
+            stored = session.execute(_LATEST_SESSION_COUNT, _parameters(tracker.sender_id)).scalar()
             rows = [_row(tracker.sender_id, event) for event in itertools.islice(tracker.events, stored, None)]
             if rows:
                 session.execute(sa.insert(self.SQLEvent.__table__), rows)
@@ -84,6 +82,10 @@ _LATEST_SESSION = """
 _LATEST_SESSION_EVENTS = sa.text(f"SELECT data {_LATEST_SESSION} ORDER BY id")
 _LATEST_SESSION_COUNT = sa.text(f"SELECT count(*) {_LATEST_SESSION}")
 _ALL_EVENTS = sa.text("SELECT data FROM events WHERE sender_id = :sender_id ORDER BY id")
+
+
+def _parameters(sender_id: Text) -> Dict[Text, Any]:
+    return {"sender_id": sender_id, "session_started": SessionStarted.type_name}
 
 
 def _row(sender_id: Text, event: Event) -> Dict[Text, Any]:
