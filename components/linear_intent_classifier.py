@@ -5,8 +5,8 @@ a linear model on the same jieba-word and char n-gram counts 95 %+; short texts 
 favour a well-regularised linear model. DIET stays in the pipeline and its ranking is blended in with
 `diet_weight`, so the two agree on the easy cases and the linear model decides the hard ones.
 
-Built on Rasa's LogisticRegressionClassifier (sparse features in, skops persistence); the only changes are
-a TF-IDF step (sublinear term frequency), a configurable C, and the blend with the previous classifier.
+Built on Rasa's LogisticRegressionClassifier (sparse features in); the changes are a TF-IDF step (sublinear
+term frequency), a configurable C, the blend with the previous classifier and plain-array persistence.
 """
 from __future__ import annotations
 
@@ -105,28 +105,49 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
             message.set(INTENT_RANKING, ranking[:length] if length > 0 else ranking, add_to_output=True)
         return messages
 
-    # skops refuses types it does not know; the TF-IDF step keeps its weights as a sparse matrix,
-    # which is safe. Anything else in the file is refused.
-    EXPECTED_UNTRUSTED_TYPES = frozenset({"scipy.sparse._csr.csr_matrix", "scipy.sparse._dia.dia_matrix"})
+    # Persisted as plain arrays (numpy .npz, loaded with allow_pickle=False), not with skops like Rasa's
+    # classifier: importing skops.io scans every loaded module (TensorFlow's too) and cost ~9 s of each
+    # training and of each server start. The model is four arrays; nothing executable is stored.
+    def persist(self) -> None:
+        tfidf, logreg = self.clf.named_steps["tfidf"], self.clf.named_steps["logreg"]
+        with self._model_storage.write_to(self._resource) as model_dir:
+            np.savez(
+                model_dir / MODEL_FILE,
+                idf=tfidf.idf_,
+                coef=logreg.coef_,
+                intercept=logreg.intercept_,
+                classes=np.asarray(logreg.classes_, dtype=str),
+            )
 
     @classmethod
     def load(cls, config, model_storage, resource, execution_context, **kwargs: Any) -> "LinearIntentClassifier":
-        import skops.io as sio
-
         component = cls(config, execution_context.node_name, model_storage, resource)
         try:
             with model_storage.read_from(resource) as model_dir:
-                path = model_dir / f"{resource.name}.skops"
-                untrusted = sio.get_untrusted_types(file=path)
-                unexpected = set(untrusted) - cls.EXPECTED_UNTRUSTED_TYPES
-                if unexpected:
-                    raise RuntimeError(f"refusing to load {path}: unexpected types {sorted(unexpected)}")
-                component.clf = sio.load(path, trusted=untrusted)
-                _column_major_coefficients(component.clf)
+                path = model_dir / MODEL_FILE
+                if not path.exists():  # trained without intent examples: stay untrained, like Rasa's own
+                    return component
+                with np.load(path, allow_pickle=False) as arrays:
+                    _restore(component.clf, {name: arrays[name] for name in arrays.files})
         except ValueError:
-            # No persisted classifier (trained without intent examples): stay untrained, like Rasa's own.
+            # No resource folder at all (component never trained).
             pass
         return component
+
+
+MODEL_FILE = "linear_intent_classifier.npz"
+
+
+def _restore(pipeline: Pipeline, arrays: Dict[Text, np.ndarray]) -> None:
+    """Put the fitted arrays back into an unfitted pipeline of the same configuration: what
+    scikit-learn's predict_proba reads, nothing else."""
+    tfidf, logreg = pipeline.named_steps["tfidf"], pipeline.named_steps["logreg"]
+    tfidf.idf_ = arrays["idf"]
+    tfidf.n_features_in_ = logreg.n_features_in_ = arrays["coef"].shape[1]
+    logreg.classes_ = arrays["classes"]
+    logreg.intercept_ = arrays["intercept"]
+    logreg.coef_ = arrays["coef"]
+    _column_major_coefficients(pipeline)
 
 
 def _column_major_coefficients(pipeline: Pipeline) -> None:

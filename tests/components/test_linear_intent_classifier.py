@@ -57,3 +57,43 @@ def test_column_major_coefficients_predict_the_same_without_copying():
     _column_major_coefficients(pipeline)
     assert pipeline.named_steps["logreg"].coef_.T.flags["C_CONTIGUOUS"]  # scipy multiplies it in place
     assert np.array_equal(pipeline.predict_proba(X), before)
+
+
+def test_a_persisted_classifier_loads_with_the_same_predictions(tmp_path):
+    import numpy as np
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from scipy.sparse import random as sparse_random
+
+    from components.linear_intent_classifier import MODEL_FILE, LinearIntentClassifier
+
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("linear")
+    context = ExecutionContext(GraphSchema({}), node_name="linear")
+    config = {**LinearIntentClassifier.get_default_config(), "max_iter": 500}
+    trained = LinearIntentClassifier.create(config, storage, resource, context)
+    X = sparse_random(80, 400, density=0.05, format="csr", random_state=2)
+    y = [["fail_id_mismatch", "greet", "ask_human"][i % 3] for i in range(80)]
+    trained.clf.fit(X, y)
+    trained.persist()
+
+    loaded = LinearIntentClassifier.load(config, storage, resource, context)
+    assert list(loaded.clf.classes_) == sorted(set(y))
+    assert np.array_equal(loaded.clf.predict_proba(X), trained.clf.predict_proba(X))
+    # Only arrays are stored: the file loads without pickle.
+    with storage.read_from(resource) as folder, np.load(folder / MODEL_FILE, allow_pickle=False) as arrays:
+        assert sorted(arrays.files) == ["classes", "coef", "idf", "intercept"]
+
+
+def test_an_untrained_classifier_loads_untrained(tmp_path):
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    from components.linear_intent_classifier import LinearIntentClassifier
+
+    context = ExecutionContext(GraphSchema({}), node_name="linear")
+    config = LinearIntentClassifier.get_default_config()
+    loaded = LinearIntentClassifier.load(config, LocalModelStorage(tmp_path), Resource("never-trained"), context)
+    assert not hasattr(loaded.clf.named_steps["logreg"], "coef_")
