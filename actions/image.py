@@ -24,11 +24,9 @@ ASK_FOR_PICTURE = (
 )
 
 #: Channels that can hand a compliant copy to the user as a download (channels/web serves
-#: GET /webhooks/web/copy/<ref> once, and purges copies older than 10 minutes). Elsewhere
-#: (DingTalk, WeCom, rasa shell) no copy is stored; the text says how to get one.
+#: GET /webhooks/web/copy/<ref> once, and purges copies older than image_store.COPY_LIFETIME_SECONDS).
+#: Elsewhere (DingTalk, WeCom, rasa shell) no copy is stored; the text says how to get one.
 COPY_DOWNLOAD_CHANNELS = frozenset({"web"})
-#: The name the user's browser saves the copy under.
-COPY_FILENAME = "证件图片-合规副本.jpg"
 
 
 class ActionCheckImage(Action):
@@ -79,7 +77,7 @@ def store_copy(copy: image_check.CompliantCopy) -> Optional[Dict[Text, Any]]:
         return None
     return {
         "ref": ref,
-        "filename": COPY_FILENAME,
+        "filename": image_store.COPY_FILENAME,
         "size_bytes": len(copy.data),
         "width": copy.width,
         "height": copy.height,
@@ -106,7 +104,7 @@ def report_text(
                 f"这些问题只涉及格式/大小/方向，已为您生成合规副本（JPEG，{offer['width']}×{offer['height']} 像素，"
                 f"{offer['size_bytes'] / 1024:.0f} KB）：没有改动图片内容，只是{_copy_changes(report, copy)}。"
                 "请点下方「下载合规副本」保存，再用它重新提交实名认证。"
-                "副本只能下载一次，10 分钟内有效；您上传的原图检查完已删除。"
+                f"副本只能下载一次，{image_store.COPY_LIFETIME_SECONDS // 60} 分钟内有效；您上传的原图检查完已删除。"
             )
         elif copy is not None and copy.data:
             lines.append(

@@ -31,6 +31,11 @@ IMAGE_DIR_ENV = "REALNAME_IMAGE_DIR"
 #: Larger files are neither stored nor read (the upload limit is 5 MB; this leaves room for a photo
 #: that still has to be converted, and keeps memory bounded).
 MAX_STORED_BYTES = 20 * 1024 * 1024
+#: A compliant copy (made for download on the web page) is kept this long at most; the text that
+#: offers it says so.
+COPY_LIFETIME_SECONDS = 600
+#: The name the user's browser saves a compliant copy under.
+COPY_FILENAME = "证件图片-合规副本.jpg"
 
 _EXTENSION_PATTERN = re.compile(r"\.[a-z0-9]{1,10}")
 

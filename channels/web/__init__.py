@@ -11,7 +11,7 @@ Routes (under ``/webhooks/web``):
 - ``GET  /copy/<ref>``     that compliant copy as a JPEG attachment, served once and then deleted; 404 with
   ``{"error": "副本已过期，请重新上传图片"}`` for an unknown, used or malformed ref
 
-Uploads and copies older than COPY_MAX_AGE_SECONDS are purged at the start of each upload or copy request.
+Uploads and copies older than image_store.COPY_LIFETIME_SECONDS are purged at the start of each upload or copy request.
 
 Errors are JSON ``{"error": "<中文说明>"}`` with a 4xx status. The page renders every text with
 ``textContent`` only, and a Content-Security-Policy forbids inline script as a second guard.
@@ -65,9 +65,6 @@ IMAGE_TYPES_ACCEPTED = ("jpeg", "png", "bmp", "webp", "heic")
 #: A compliant copy's ref exactly as image_store.save_upload names it (32 hex digits + ".jpg"); anything
 #: else (other names, "..", "%2e%2e", absolute paths) is refused before the store is touched.
 COPY_REF_PATTERN = re.compile(r"[0-9a-f]{32}\.jpg")
-#: Copies (and uploads) left in the store longer than this are deleted.
-COPY_MAX_AGE_SECONDS = 600
-COPY_DOWNLOAD_NAME = "证件图片-合规副本.jpg"
 
 # Chinese error texts.
 E_CONTENT_TYPE_JSON = "请求格式错误：请以 JSON 格式（Content-Type: application/json）发送消息。"
@@ -99,7 +96,7 @@ def _error(message: str, status: int) -> HTTPResponse:
 def _purge_stale_images() -> None:
     """Deletes copies nobody downloaded (and uploads a crash left behind). Never fails the request."""
     try:
-        removed = image_store.purge_older_than(COPY_MAX_AGE_SECONDS)
+        removed = image_store.purge_older_than(image_store.COPY_LIFETIME_SECONDS)
     except Exception as e:  # noqa: BLE001 - an unsafe store is reported by the save/load that follows
         logger.warning("web.purge.failed error=%s", type(e).__name__)
         return
@@ -117,7 +114,7 @@ def _copy_response(ref: str) -> HTTPResponse:
         return _error(E_COPY_GONE, 404)
     # Load and discard run without an await in between, so two requests cannot both get the copy.
     image_store.discard(ref)
-    quoted = urllib.parse.quote(COPY_DOWNLOAD_NAME)
+    quoted = urllib.parse.quote(image_store.COPY_FILENAME)
     headers = {
         "Content-Disposition": f"attachment; filename=\"compliant-copy.jpg\"; filename*=UTF-8''{quoted}",
         "Cache-Control": "no-store",
