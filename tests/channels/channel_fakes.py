@@ -49,6 +49,18 @@ E2E_ENV = {
 }
 
 
+def custom_only_rasa():
+    """A stand-in for Rasa whose only answer is a custom payload (the web page's copy offer).
+    Returns the handler and the list of texts it was asked."""
+    asked: List[str] = []
+
+    async def rasa(message):
+        asked.append(message.text)
+        await message.output_channel.send_custom_json(message.sender_id, {"compliant_copy": {"ref": "x"}})
+
+    return rasa, asked
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

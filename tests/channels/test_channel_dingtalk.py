@@ -12,7 +12,7 @@ import pytest
 from channels import dingtalk as dingtalk_module
 from channels.common import Button, Turn
 from channels.dingtalk import DingTalkInput, dingtalk_sign
-from channel_fakes import dingtalk_message, dingtalk_signature
+from channel_fakes import custom_only_rasa, dingtalk_message, dingtalk_signature
 
 SECRET = "dt-secret-for-tests"
 
@@ -153,12 +153,7 @@ async def test_text_answer_goes_to_session_webhook_and_digit_maps_back(fake_ding
 
 @pytest.mark.asyncio
 async def test_a_custom_only_answer_sends_nothing(fake_dingtalk):
-    called = []
-
-    async def rasa(message):
-        called.append(message.text)
-        await message.output_channel.send_custom_json(message.sender_id, {"compliant_copy": {"ref": "x"}})
-
+    rasa, called = custom_only_rasa()
     ch = channel(fake_dingtalk.base_url)
     await ch.process(dingtalk_message(fake_dingtalk.base_url, "s9"), rasa)
     assert fake_dingtalk.dingtalk_replies("s9") == [] and called

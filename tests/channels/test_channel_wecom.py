@@ -13,6 +13,7 @@ from channels.wecom import WeComCrypto, WeComCryptoError, WeComInput, parse_xml,
 from channel_fakes import (
     BILLION_LAUGHS,
     EXTERNAL_ENTITY,
+    custom_only_rasa,
     wecom_envelope,
     wecom_text_xml,
 )
@@ -253,12 +254,7 @@ async def test_text_answer_is_sent_with_numbered_buttons_and_digit_maps_back(fak
 
 @pytest.mark.asyncio
 async def test_a_custom_only_answer_sends_nothing(fake_wecom):
-    called = []
-
-    async def rasa(message):
-        called.append(message.text)
-        await message.output_channel.send_custom_json(message.sender_id, {"compliant_copy": {"ref": "x"}})
-
+    rasa, called = custom_only_rasa()
     ch = live_channel(fake_wecom)
     await ch.process({"FromUserName": "lisi", "MsgType": "text", "Content": "库中无此号", "MsgId": "7"}, rasa)
     assert fake_wecom.wecom_sent("lisi") == [] and called
