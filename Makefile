@@ -60,15 +60,17 @@ validate: $(STAMP)
 	$(PY) scripts/validate_data.py
 
 run: $(MODEL_STAMP)
-	@$(RASA) run actions --port $(ACTIONS_PORT) > .rasa-actions.log 2>&1 & \
+	@SANIC_HOST=127.0.0.1 $(RASA) run actions --port $(ACTIONS_PORT) > .rasa-actions.log 2>&1 & \
 	  pid=$$!; trap "kill $$pid 2>/dev/null" EXIT; \
 	  $(PY) scripts/wait_port.py $(ACTIONS_PORT) && \
 	  $(RASA) shell -m models/realname.tar.gz --endpoints endpoints.yml
 
+# The public port serves the channels only; Rasa's HTTP API opens with REALNAME_API_TOKEN (service/serve.py).
+# The action server listens on loopback: only Rasa calls it.
 serve: $(MODEL_STAMP)
-	@$(RASA) run actions --port $(ACTIONS_PORT) & apid=$$!; \
+	@SANIC_HOST=127.0.0.1 $(RASA) run actions --port $(ACTIONS_PORT) & apid=$$!; \
 	  trap "kill $$apid 2>/dev/null" EXIT INT TERM; \
-	  $(RASA) run --enable-api --port $(RASA_PORT) -m models/realname.tar.gz \
+	  $(PY) -m service.serve --port $(RASA_PORT) -m models/realname.tar.gz \
 	    --credentials credentials.yml --endpoints endpoints.yml
 
 test: $(MODEL_STAMP)

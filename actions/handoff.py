@@ -1,17 +1,12 @@
 """Hand the conversation to a human: the ticket link comes from knowledge/support.yml (or REALNAME_TICKET_URL)."""
 from __future__ import annotations
 
-import os
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from realname.catalog import load_catalog, support_settings
-
-
-def ticket_url() -> Text:
-    return os.environ.get("REALNAME_TICKET_URL") or support_settings()["ticket_url"]
+from realname.catalog import load_catalog, support_settings, ticket_url
 
 
 class ActionHandoff(Action):

@@ -52,7 +52,13 @@ FALLBACK_REPLY = "抱歉，系统暂时无法处理您的消息，请稍后再�
 UNSUPPORTED_MESSAGE_REPLY = "暂时只能处理文字和图片消息。请用文字描述实名认证失败的原因，或发送证件照片。"
 IMAGE_FAILED_REPLY = "图片没有处理成功，请稍后重试，或在网页帮助页面上传证件照片。"
 RESERVED_COMMAND_REPLY = "这个指令只能由系统发送。请直接发送文字，或上传证件照片。"
+SERVICE_BUSY_REPLY = (
+    "抱歉，助手的后台服务暂时不可用，这条消息没有处理。请稍等片刻再发一次；之前的对话进度都还在。"
+    "如果急需人工帮助，请直接提交工单：{ticket_url}"
+)
 BUTTON_HINT = "回复数字选择："
+#: Longest text a chat app hands to Rasa (longer ones are cut: chat apps show no error form).
+MAX_TEXT_CHARS = 5000
 
 CHECK_IMAGE_INTENT = "/check_image"
 ASK_HUMAN_PAYLOAD = "/ask_human"
@@ -94,6 +100,12 @@ def safe_url(url: str) -> str:
 
 # --------------------------------------------------------------------------------------------------
 # Small helpers.
+
+
+def client_address(request: Any) -> str:
+    """The client's address: the first X-Forwarded-For hop when the launcher trusts a proxy
+    (REALNAME_TRUSTED_PROXIES, Sanic's PROXIES_COUNT), else the peer of the connection."""
+    return str(getattr(request, "remote_addr", "") or getattr(request, "ip", "") or "")
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -154,6 +166,82 @@ def is_reserved_command(text: str) -> bool:
 # Running a message through Rasa.
 
 
+#: The action server's health URL (service/serve.py sets it from endpoints.yml) and the longest a turn may
+#: take before the user is told to try again (Rasa itself waits up to 5 minutes for an action).
+ACTIONS_HEALTH_URL_ENV = "REALNAME_ACTIONS_HEALTH_URL"
+TURN_TIMEOUT_ENV = "REALNAME_TURN_TIMEOUT"
+DEFAULT_TURN_TIMEOUT = 10.0
+
+
+def service_busy_reply() -> str:
+    from realname.catalog import ticket_url  # late: channels load before the knowledge is needed
+
+    return SERVICE_BUSY_REPLY.format(ticket_url=ticket_url())
+
+
+class ActionServerProbe:
+    """Is the action server up? Asked before a message goes to Rasa, because when it is down Rasa
+    still runs the turn: it logs the failed action, goes on predicting, answers nothing and saves a
+    conversation in which the action "ran" (the form never started). Refusing the turn instead
+    keeps the conversation where it was. A healthy answer is trusted for `ok_ttl` seconds (a GET on
+    loopback costs about a millisecond); a server that dies within that moment is caught after the
+    turn (see ask_rasa)."""
+
+    def __init__(self, url: Optional[str], ok_ttl: float = 0.5, down_ttl: float = 1.0, timeout: float = 1.5) -> None:
+        self.url = url
+        self.ok_ttl, self.down_ttl, self.timeout = ok_ttl, down_ttl, timeout
+        self._until = 0.0
+        self._ok = True
+        self._lock: Optional[asyncio.Lock] = None
+
+    def forget(self) -> None:
+        self._until = 0.0
+
+    async def healthy(self) -> bool:
+        if not self.url:
+            return True
+        if time.monotonic() < self._until:
+            return self._ok
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if time.monotonic() < self._until:
+                return self._ok
+            import aiohttp  # Rasa's own HTTP client
+
+            try:
+                async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout)) as session:
+                    async with session.get(self.url) as answer:
+                        ok = answer.status == 200
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+                ok = False
+            if ok != self._ok:
+                log = logger.info if ok else logger.error
+                log("channels.actions.%s url=%s", "up" if ok else "down", safe_url(self.url))
+            self._ok = ok
+            self._until = time.monotonic() + (self.ok_ttl if ok else self.down_ttl)
+            return ok
+
+
+_probes: Dict[Tuple[int, str], ActionServerProbe] = {}
+
+
+def action_server_probe() -> ActionServerProbe:
+    """One probe per event loop (its lock belongs to the loop)."""
+    url = env_str(ACTIONS_HEALTH_URL_ENV)
+    key = (id(asyncio.get_running_loop()), url)
+    if key not in _probes:
+        _probes[key] = ActionServerProbe(url or None)
+    return _probes[key]
+
+
+def turn_timeout() -> float:
+    try:
+        return max(1.0, float(env_str(TURN_TIMEOUT_ENV) or DEFAULT_TURN_TIMEOUT))
+    except ValueError:
+        return DEFAULT_TURN_TIMEOUT
+
+
 async def ask_rasa(
     on_new_message: Callable[[Any], Awaitable[Any]],
     text: str,
@@ -165,23 +253,39 @@ async def ask_rasa(
     """Hands `text` to Rasa and returns the messages the bot answered (CollectingOutputChannel).
 
     When Rasa fails and said nothing, returns one fallback message, so the user is never left with
-    silence. The failure is logged (type and masked reason, not the user's text).
+    silence. The failure is logged (type and masked reason, not the user's text). When the action
+    server is down, or the turn takes longer than REALNAME_TURN_TIMEOUT seconds, the turn is not
+    run (or is cancelled before Rasa saves it) and the user is asked to send it again: the
+    conversation stays where it was.
     """
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
+    if not await action_server_probe().healthy():
+        logger.error("channels.rasa.refused channel=%s sender=%s reason=action server down", input_channel,
+                     short_id(sender_id))
+        return [{"recipient_id": sender_id, "text": service_busy_reply()}]
     collector = CollectingOutputChannel()
     started = time.monotonic()
     try:
-        await on_new_message(
-            UserMessage(
-                text,
-                collector,
-                sender_id,
-                input_channel=input_channel,
-                message_id=message_id,
-                metadata=metadata,
-            )
+        await asyncio.wait_for(
+            on_new_message(
+                UserMessage(
+                    text,
+                    collector,
+                    sender_id,
+                    input_channel=input_channel,
+                    message_id=message_id,
+                    metadata=metadata,
+                )
+            ),
+            timeout=turn_timeout(),
         )
+    except asyncio.TimeoutError:
+        # Rasa saves a turn at its very end, so a cancelled turn left the conversation as it was:
+        # what it had collected so far is dropped and the user sends the message again.
+        logger.error("channels.rasa.timeout channel=%s sender=%s after=%.1fs", input_channel, short_id(sender_id),
+                     time.monotonic() - started)
+        return [{"recipient_id": sender_id, "text": service_busy_reply()}]
     except asyncio.CancelledError:
         logger.error(
             "channels.rasa.cancelled channel=%s sender=%s", input_channel, short_id(sender_id)
@@ -200,6 +304,13 @@ async def ask_rasa(
         if not collector.messages:
             return [{"recipient_id": sender_id, "text": FALLBACK_REPLY}]
     if not collector.messages:
+        probe = action_server_probe()
+        probe.forget()
+        if not await probe.healthy():
+            # The action server went down during the turn: Rasa answered nothing.
+            logger.error("channels.rasa.no_answer channel=%s sender=%s reason=action server down", input_channel,
+                         short_id(sender_id))
+            return [{"recipient_id": sender_id, "text": service_busy_reply()}]
         logger.warning(
             "channels.rasa.no_answer channel=%s sender=%s (the bot said nothing this turn)",
             input_channel,

@@ -29,7 +29,9 @@ from sanic.response import HTTPResponse
 
 from rasa.core.channels.channel import InputChannel
 
+from channels.rate_limit import RATE_LIMITED_REPLY, UPLOAD_LIMITED_REPLY, ChannelLimiter, Limits, Verdict, wait_text
 from channels.common import (
+    MAX_TEXT_CHARS,
     IMAGE_FAILED_REPLY,
     RESERVED_COMMAND_REPLY,
     UNSUPPORTED_MESSAGE_REPLY,
@@ -62,7 +64,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_API_BASE = "https://api.dingtalk.com"
 OFFICIAL_WEBHOOK_PREFIXES = ("https://oapi.dingtalk.com/", "https://api.dingtalk.com/")
-MAX_TEXT_CHARS = 5000
 
 
 def dingtalk_sign(timestamp: str, app_secret: str) -> str:
@@ -102,6 +103,7 @@ class DingTalkInput(InputChannel):
             max_skew_seconds=cfg_number(credentials, "max_skew_seconds", 3600),
             **delivery_settings(credentials, dedupe_ttl_seconds=2 * 3600),
             session_webhook_prefixes=[str(p) for p in extra],
+            limits=Limits.from_credentials(credentials),
         )
 
     def __init__(
@@ -119,6 +121,7 @@ class DingTalkInput(InputChannel):
         dedupe_ttl_seconds: float = 2 * 3600,
         session_webhook_prefixes: Optional[List[str]] = None,
         clock: Callable[[], float] = time.time,
+        limits: Optional[Limits] = None,
     ) -> None:
         self.app_key = app_key
         self.app_secret = app_secret
@@ -140,6 +143,9 @@ class DingTalkInput(InputChannel):
         self.http = HttpSender("dingtalk", timeout=http_timeout, attempts=http_attempts, backoff=http_backoff)
         self.tokens = TokenCache(self._fetch_token)
         self.tasks = BackgroundTasks("dingtalk")
+        self.limiter = ChannelLimiter(self.name(), limits or Limits())
+        # Read by service/http_guard before the body is read.
+        self.body_limits = {"/webhook": max_body_bytes}
 
     # ---------------------------------------------------------------------------------------------
     # Verification (synchronous; nothing is touched unless the request is accepted).
@@ -241,6 +247,10 @@ class DingTalkInput(InputChannel):
             return
         to_rasa: List[str] = []
         for code in pictures[:3]:
+            verdict = await self.limiter.upload(user)
+            if not verdict.allowed:
+                await self._say_limited(UPLOAD_LIMITED_REPLY, verdict, webhook, expires_ms, user)
+                continue
             text = await self._picture_to_text(code, user, webhook, expires_ms)
             if text:
                 to_rasa.append(text)
@@ -250,6 +260,10 @@ class DingTalkInput(InputChannel):
                 text = choice
             elif is_reserved_command(text):
                 await self.reply(webhook, expires_ms, Turn(text=RESERVED_COMMAND_REPLY), user)
+                continue
+            verdict = await self.limiter.message(user)
+            if not verdict.allowed:
+                await self._say_limited(RATE_LIMITED_REPLY, verdict, webhook, expires_ms, user)
                 continue
             if len(text) > MAX_TEXT_CHARS:
                 text = text[:MAX_TEXT_CHARS]
@@ -270,6 +284,10 @@ class DingTalkInput(InputChannel):
             turn = compose_turn(messages)
             self.buttons.remember(user, turn.buttons)
             await self.reply(webhook, expires_ms, turn, user)
+
+    async def _say_limited(self, template: str, verdict: Verdict, webhook: str, expires_ms: Any, user: str) -> None:
+        if self.limiter.first_refusal(user):
+            await self.reply(webhook, expires_ms, Turn(text=template.format(wait=wait_text(verdict.retry_after))), user)
 
     async def _picture_to_text(self, code: str, user: str, webhook: str, expires_ms: Any) -> Optional[str]:
         try:

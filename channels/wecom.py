@@ -37,7 +37,9 @@ from sanic.response import HTTPResponse
 
 from rasa.core.channels.channel import InputChannel
 
+from channels.rate_limit import RATE_LIMITED_REPLY, UPLOAD_LIMITED_REPLY, ChannelLimiter, Limits, Verdict, wait_text
 from channels.common import (
+    MAX_TEXT_CHARS,
     IMAGE_FAILED_REPLY,
     RESERVED_COMMAND_REPLY,
     UNSUPPORTED_MESSAGE_REPLY,
@@ -183,6 +185,7 @@ class WeComInput(InputChannel):
             max_skew_seconds=cfg_number(credentials, "max_skew_seconds", 600),
             url_verify_max_skew_seconds=cfg_number(credentials, "url_verify_max_skew_seconds", 0),
             **delivery_settings(credentials, dedupe_ttl_seconds=3600),
+            limits=Limits.from_credentials(credentials),
         )
 
     def __init__(
@@ -202,6 +205,7 @@ class WeComInput(InputChannel):
         max_image_bytes: int = 10 * 1024 * 1024,
         dedupe_ttl_seconds: float = 3600,
         clock: Callable[[], float] = time.time,
+        limits: Optional[Limits] = None,
     ) -> None:
         self.corp_id = corp_id
         self.agent_id = agent_id
@@ -229,6 +233,9 @@ class WeComInput(InputChannel):
         self.http = HttpSender("wecom", timeout=http_timeout, attempts=http_attempts, backoff=http_backoff)
         self.tokens = TokenCache(self._fetch_token)
         self.tasks = BackgroundTasks("wecom")
+        self.limiter = ChannelLimiter(self.name(), limits or Limits())
+        # Read by service/http_guard before the body is read.
+        self.body_limits = {"/webhook": max_body_bytes}
 
     # ---------------------------------------------------------------------------------------------
     # Verification (synchronous, no side effect unless accepted).
@@ -329,7 +336,16 @@ class WeComInput(InputChannel):
                 return
             if not text:
                 return
+            verdict = await self.limiter.message(user)
+            if not verdict.allowed:
+                await self._say_limited(RATE_LIMITED_REPLY, verdict, user)
+                return
+            text = text[:MAX_TEXT_CHARS]
         elif mtype == "image":
+            verdict = await self.limiter.upload(user)
+            if not verdict.allowed:
+                await self._say_limited(UPLOAD_LIMITED_REPLY, verdict, user)
+                return
             text = await self._image_to_text(user, msg.get("MediaId") or "")
             if text is None:
                 return
@@ -355,6 +371,10 @@ class WeComInput(InputChannel):
             reply += ("\n" if reply else "") + "图片：" + url
         if reply:
             await self.send_text(user, reply)
+
+    async def _say_limited(self, template: str, verdict: Verdict, user: str) -> None:
+        if self.limiter.first_refusal(user):
+            await self.send_text(user, template.format(wait=wait_text(verdict.retry_after)))
 
     async def _image_to_text(self, user: str, media_id: str) -> Optional[str]:
         if not media_id:

@@ -5,6 +5,7 @@ Everything the bot says about a failure reason comes from here, so the fix text 
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence
@@ -114,6 +115,11 @@ def load_catalog() -> Catalog:
 @functools.lru_cache(maxsize=1)
 def support_settings() -> Dict[str, str]:
     return dict(_load_yaml("support.yml"))
+
+
+def ticket_url() -> str:
+    """Where a human takes over: REALNAME_TICKET_URL for a deployment, else knowledge/support.yml."""
+    return os.environ.get("REALNAME_TICKET_URL") or support_settings()["ticket_url"]
 
 
 def reason_line(reason: Reason) -> str:

@@ -33,6 +33,7 @@ from rasa.core.channels.channel import InputChannel
 from channels.common import (
     ask_rasa,
     cfg_number,
+    client_address,
     check_image_text,
     image_error_text,
     is_reserved_command,
@@ -40,6 +41,7 @@ from channels.common import (
     save_image,
     sniff_image_type,
 )
+from channels.rate_limit import RATE_LIMITED_REPLY, UPLOAD_LIMITED_REPLY, ChannelLimiter, Limits, Verdict, wait_text
 from realname import image_store
 
 logger = logging.getLogger(__name__)
@@ -91,6 +93,12 @@ def _too_big_upload(limit: int) -> str:
 
 def _error(message: str, status: int) -> HTTPResponse:
     return response.json({"error": message}, status=status, headers={"Cache-Control": "no-store"}, ensure_ascii=False)
+
+
+def _limited(template: str, verdict: Verdict) -> HTTPResponse:
+    answer = _error(template.format(wait=wait_text(verdict.retry_after)), 429)
+    answer.headers["Retry-After"] = str(max(1, int(verdict.retry_after + 0.999)))
+    return answer
 
 
 def _purge_stale_images() -> None:
@@ -146,6 +154,7 @@ class WebInput(InputChannel):
             max_message_chars=int(cfg_number(credentials, "max_message_chars", 5000)),
             max_upload_bytes=int(cfg_number(credentials, "max_upload_bytes", 10 * 1024 * 1024)),
             max_json_bytes=int(cfg_number(credentials, "max_json_bytes", 64 * 1024)),
+            limits=Limits.from_credentials(credentials),
         )
 
     def __init__(
@@ -153,10 +162,15 @@ class WebInput(InputChannel):
         max_message_chars: int = 5000,
         max_upload_bytes: int = 10 * 1024 * 1024,
         max_json_bytes: int = 64 * 1024,
+        limits: Optional[Limits] = None,
     ) -> None:
         self.max_message_chars = max_message_chars
         self.max_upload_bytes = max_upload_bytes
-        self.max_json_bytes = max(max_json_bytes, max_message_chars * 4 + 1024)
+        # A character takes up to 12 bytes in JSON ("\\ud83d\\ude00"), so a message at the limit always fits.
+        self.max_json_bytes = max(max_json_bytes, max_message_chars * 12 + 4096)
+        self.limiter = ChannelLimiter(self.name(), limits or Limits())
+        # Read by service/http_guard before a body is read (a multipart upload carries a little more).
+        self.body_limits = {"/webhook": self.max_json_bytes, "/upload": max_upload_bytes + 64 * 1024}
         self.static = _load_static()
 
     # ---------------------------------------------------------------------------------------------
@@ -224,6 +238,9 @@ class WebInput(InputChannel):
                 logger.info("web.message.rejected status=%d", err[1])
                 return _error(*err)
             sender, text = parsed
+            verdict = await self.limiter.message(sender, client_address(request))
+            if not verdict.allowed:
+                return _limited(RATE_LIMITED_REPLY, verdict)
             messages = await ask_rasa(
                 on_new_message, text, sender_id=self.sender_id(sender), input_channel=self.name()
             )
@@ -240,6 +257,9 @@ class WebInput(InputChannel):
             sender = request.form.get("sender") if request.form else None
             if not isinstance(sender, str) or not SENDER_PATTERN.match(sender):
                 return _error(E_SENDER, 400)
+            verdict = await self.limiter.upload(sender, client_address(request))
+            if not verdict.allowed:
+                return _limited(UPLOAD_LIMITED_REPLY, verdict)
             files: List[Any] = (request.files.getlist("file") if request.files else None) or []
             if len(files) != 1 or not files[0].body:
                 return _error(E_NO_FILE, 400)

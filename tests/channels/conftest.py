@@ -64,6 +64,7 @@ class RasaStack:
     env: Dict[str, str]
     gateway: FakeStreamGateway
     procs: List[subprocess.Popen] = field(default_factory=list)
+    actions_port: int = 0
 
     def log(self) -> str:
         with open(self.log_path, encoding="utf-8", errors="replace") as f:
@@ -99,6 +100,34 @@ def _wait_http(url: str, timeout: float, procs: List[subprocess.Popen], log_path
     raise RuntimeError(f"{url} did not answer within {timeout}s")
 
 
+def _start_rasa(
+    log_path: str, credentials: str, endpoints: str, model: str, port: int, env: Dict[str, str], procs: List[subprocess.Popen]
+) -> None:
+    """`make serve`'s way of serving: the launcher (service/serve.py), not a bare `rasa run`."""
+    with open(log_path, "wb") as out:
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable, "-m", "service.serve",
+                    "--credentials", credentials, "--endpoints", endpoints,
+                    "-m", model, "-p", str(port), "-i", "127.0.0.1",
+                ],
+                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+            )
+        )
+
+
+def _stop(procs: List[subprocess.Popen]) -> None:
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
     model = newest_model()
@@ -121,53 +150,64 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
             "REALNAME_IMAGE_DIR": str(tmp / "images"),
             "LOG_LEVEL": "INFO",
             "NO_PROXY": "127.0.0.1,localhost",
+            "SANIC_HOST": "127.0.0.1",
         }
     )
-    for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
-        env.pop(proxy, None)
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy",
+                 "REALNAME_API_TOKEN", "REALNAME_TRUSTED_PROXIES", "REALNAME_REDIS_URL"):
+        env.pop(name, None)
     log_path = str(tmp / "rasa.log")
     actions_log = str(tmp / "actions.log")
     procs: List[subprocess.Popen] = []
     stack = RasaStack(f"http://127.0.0.1:{rasa_port}", log_path, dingtalk, wecom, env, gateway, procs)
+    stack.actions_port = actions_port
     try:
-        has_actions = os.path.exists(os.path.join(REPO, "actions", "__init__.py")) or os.path.exists(
-            os.path.join(REPO, "actions.py")
-        )
-        if has_actions:
-            with open(actions_log, "wb") as out:
-                procs.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "rasa", "run", "actions", "-p", str(actions_port), "--actions", "actions"],
-                        cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-                    )
-                )
-            _wait_http(f"http://127.0.0.1:{actions_port}/health", 180, procs, actions_log)
-        with open(log_path, "wb") as out:
+        with open(actions_log, "wb") as out:
             procs.append(
                 subprocess.Popen(
-                    [
-                        sys.executable, "-m", "rasa", "run", "--enable-api",
-                        "--credentials", os.path.join(HERE, "credentials.test.yml"),
-                        "--endpoints", str(endpoints),
-                        "-m", model, "-p", str(rasa_port), "-i", "127.0.0.1",
-                    ],
+                    [sys.executable, "-m", "rasa", "run", "actions", "-p", str(actions_port), "--actions", "actions"],
                     cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
                 )
             )
+        _wait_http(f"http://127.0.0.1:{actions_port}/health", 180, procs, actions_log)
+        _start_rasa(log_path, os.path.join(HERE, "credentials.test.yml"), str(endpoints), model, rasa_port, env, procs)
         _wait_http(f"{stack.url}/webhooks/web/", 300, procs, log_path)
         yield stack
     finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(timeout=10)
+        _stop(procs)
         dingtalk.stop()
         wecom.stop()
         gateway.stop()
+
+
+API_TOKEN = "test-token-" + "7f3a9c" * 6
+
+
+@dataclass
+class LockedStack:
+    """A second Rasa server as an operator runs it with the API on: REALNAME_API_TOKEN set, behind a
+    trusted proxy (X-Forwarded-For read as the client address), the limits of credentials.limits.yml."""
+
+    url: str
+    token: str
+    log_path: str
+    procs: List[subprocess.Popen] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def locked_stack(rasa_stack: RasaStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LockedStack]:
+    tmp = tmp_path_factory.mktemp("locked_stack")
+    port = free_port()
+    endpoints = write_local_endpoints(tmp / "endpoints.yml", rasa_stack.actions_port, tmp / "conversations.db")
+    env = dict(rasa_stack.env, REALNAME_API_TOKEN=API_TOKEN, REALNAME_TRUSTED_PROXIES="1")
+    stack = LockedStack(f"http://127.0.0.1:{port}", API_TOKEN, str(tmp / "rasa.log"))
+    try:
+        _start_rasa(stack.log_path, os.path.join(HERE, "credentials.limits.yml"), str(endpoints), newest_model(),
+                    port, env, stack.procs)
+        _wait_http(f"{stack.url}/webhooks/rest/", 300, stack.procs, stack.log_path)
+        yield stack
+    finally:
+        _stop(stack.procs)
 
 
 @pytest.fixture
@@ -182,3 +222,54 @@ def stack(rasa_stack: RasaStack) -> RasaStack:
     rasa_stack.dingtalk.reset()
     rasa_stack.wecom.reset()
     return rasa_stack
+
+
+@dataclass
+class FaultStack:
+    """Its own action server and Rasa server (as `make serve` runs them, SQLite store), which the
+    fault tests stop, pause and restart. Turns time out after REALNAME_TURN_TIMEOUT=4 s."""
+
+    url: str
+    actions_port: int
+    rasa_port: int
+    tmp: str
+    env: Dict[str, str]
+    endpoints: str
+    actions: Optional[subprocess.Popen] = None
+    rasa: Optional[subprocess.Popen] = None
+
+    def start_actions(self) -> None:
+        out = open(os.path.join(self.tmp, "actions.log"), "ab")
+        self.actions = subprocess.Popen(
+            [sys.executable, "-m", "rasa", "run", "actions", "-p", str(self.actions_port), "--actions", "actions"],
+            cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+        )
+        _wait_http(f"http://127.0.0.1:{self.actions_port}/health", 180, [self.actions], out.name)
+
+    def start_rasa(self) -> None:
+        procs: List[subprocess.Popen] = []
+        log = os.path.join(self.tmp, "rasa.log")
+        _start_rasa(log, os.path.join(HERE, "credentials.test.yml"), self.endpoints, newest_model(), self.rasa_port,
+                    self.env, procs)
+        self.rasa = procs[0]
+        _wait_http(f"{self.url}/webhooks/rest/", 300, procs, log)
+
+    def stop(self, which: str) -> None:
+        _stop([p for p in [getattr(self, which)] if p is not None])
+        setattr(self, which, None)
+
+
+@pytest.fixture(scope="session")
+def fault_stack(rasa_stack: RasaStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultStack]:
+    tmp = tmp_path_factory.mktemp("fault_stack")
+    actions_port, rasa_port = free_port(), free_port()
+    endpoints = write_local_endpoints(tmp / "endpoints.yml", actions_port, tmp / "conversations.db")
+    env = dict(rasa_stack.env, REALNAME_TURN_TIMEOUT="4")
+    stack = FaultStack(f"http://127.0.0.1:{rasa_port}", actions_port, rasa_port, str(tmp), env, str(endpoints))
+    try:
+        stack.start_actions()
+        stack.start_rasa()
+        yield stack
+    finally:
+        stack.stop("rasa")
+        stack.stop("actions")
