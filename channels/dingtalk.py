@@ -440,10 +440,20 @@ class DingTalkStreamInput(DingTalkInput):
         settings = super().settings_from(credentials)
         settings["reconnect_min_seconds"] = cfg_number(credentials, "reconnect_min_seconds", 1)
         settings["reconnect_max_seconds"] = cfg_number(credentials, "reconnect_max_seconds", 60)
+        settings["lease_seconds"] = cfg_number(credentials, "lease_seconds", 15)
         return settings
 
-    def __init__(self, *args: Any, reconnect_min_seconds: float = 1, reconnect_max_seconds: float = 60, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        reconnect_min_seconds: float = 1,
+        reconnect_max_seconds: float = 60,
+        lease_seconds: float = 15,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.lease_seconds = max(1.0, lease_seconds)
+        self.lease: Any = None
         self.reconnect_min = max(0.05, reconnect_min_seconds)
         self.reconnect_max = max(self.reconnect_min, reconnect_max_seconds)
         self.connected = False
@@ -473,31 +483,47 @@ class DingTalkStreamInput(DingTalkInput):
         return f"{endpoint}{sep}ticket={urllib.parse.quote_plus(str(ticket))}"
 
     async def run_forever(self, on_new_message: Callable[[Any], Awaitable[Any]]) -> None:
-        """Keeps one stream connection open; reconnects with exponential back-off. Cancel to stop."""
+        """Keeps one stream connection open; reconnects with exponential back-off. Cancel to stop.
+
+        In a cluster only the instance holding the lease (channels.leader) connects; the others wait
+        and take over when the holder stops renewing it."""
         import websockets  # rasa's pinned websockets 10.x
 
+        from channels.leader import lease_for
+
+        lease = self.lease = lease_for(f"dingtalk-stream:{self.app_key}", ttl=self.lease_seconds)
         delay = self.reconnect_min
-        while True:
-            try:
-                url = await self.open_connection()
-                async with websockets.connect(url, open_timeout=15, ping_interval=30, max_size=MAX_FRAME_BYTES) as ws:
-                    self.connected = True
-                    self.connections += 1
-                    delay = self.reconnect_min
-                    logger.info("dingtalk.stream.connected n=%d", self.connections)
-                    async for raw in ws:
-                        if await self.handle_frame(ws, raw, on_new_message) == "disconnect":
-                            logger.info("dingtalk.stream.disconnect_requested")
-                            break
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:  # noqa: BLE001 - any failure: log and reconnect
-                logger.warning("dingtalk.stream.error error=%s: %s", type(e).__name__, str(e)[:200])
-            finally:
-                self.connected = False
-            logger.info("dingtalk.stream.reconnect in=%.1fs", delay)
-            await asyncio.sleep(delay)
-            delay = min(self.reconnect_max, delay * 2)
+        try:
+            while True:
+                await lease.acquire()
+                lost: Optional["asyncio.Task"] = None
+                try:
+                    url = await self.open_connection()
+                    async with websockets.connect(url, open_timeout=15, ping_interval=30, max_size=MAX_FRAME_BYTES) as ws:
+                        self.connected = True
+                        self.connections += 1
+                        delay = self.reconnect_min
+                        logger.info("dingtalk.stream.connected n=%d", self.connections)
+                        lost = asyncio.ensure_future(lease.lost())
+                        lost.add_done_callback(lambda _task, ws=ws: asyncio.ensure_future(ws.close()))
+                        async for raw in ws:
+                            if await self.handle_frame(ws, raw, on_new_message) == "disconnect":
+                                logger.info("dingtalk.stream.disconnect_requested")
+                                break
+                except asyncio.CancelledError:
+                    raise
+                except Exception as e:  # noqa: BLE001 - any failure: log and reconnect
+                    logger.warning("dingtalk.stream.error error=%s: %s", type(e).__name__, str(e)[:200])
+                finally:
+                    self.connected = False
+                    if lost is not None and not lost.done():
+                        lost.cancel()
+                if lease.held:
+                    logger.info("dingtalk.stream.reconnect in=%.1fs", delay)
+                    await asyncio.sleep(delay)
+                    delay = min(self.reconnect_max, delay * 2)
+        finally:
+            await lease.release()
 
     async def handle_frame(self, ws: Any, raw: Any, on_new_message: Callable[[Any], Awaitable[Any]]) -> Optional[str]:
         try:
@@ -541,7 +567,10 @@ class DingTalkStreamInput(DingTalkInput):
         async def health(request: Request) -> HTTPResponse:
             if not self.app_secret or not self.app_key:
                 return response.json({"status": "not configured"})
-            return response.json({"status": "connected" if self.connected else "connecting"})
+            if self.connected:
+                return response.json({"status": "connected"})
+            standby = self.lease is not None and not self.lease.held
+            return response.json({"status": "standby" if standby else "connecting"})
 
         @bp.listener("after_server_start")
         async def start_stream(app: Any, loop: Any) -> None:

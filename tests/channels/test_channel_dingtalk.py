@@ -350,3 +350,55 @@ async def test_stream_mode_retries_the_gateway_with_backoff(fake_dingtalk, gatew
             await task
     assert "dingtalk.stream.error" in caplog.text and "dingtalk.stream.reconnect" in caplog.text
     assert SECRET not in caplog.text
+
+
+@pytest.mark.asyncio
+async def test_a_flooding_user_is_told_once_and_rasa_sees_nothing_more(fake_dingtalk):
+    from channels.rate_limit import Limits
+
+    seen = []
+
+    async def counting_rasa(message):
+        seen.append(message.text)
+        await fake_rasa(message)
+
+    ch = channel(fake_dingtalk.base_url, limits=Limits(messages_per_minute=3))
+    for n in range(6):
+        await ch.process(dingtalk_message(fake_dingtalk.base_url, "s-flood", text=f"库中无此号 {n}", sender="flooder"), counting_rasa)
+    replies = fake_dingtalk.dingtalk_replies("s-flood")
+    assert len(seen) == 3 and len(replies) == 4
+    assert "太频繁" in replies[3]["text"]["content"] and "进度都还在" in replies[3]["text"]["content"]
+    other = dingtalk_message(fake_dingtalk.base_url, "s-other", text="库中无此号", sender="staff002")
+    await ch.process(other, counting_rasa)
+    assert len(seen) == 4  # another user is not limited
+
+
+@pytest.mark.asyncio
+async def test_pictures_count_against_the_upload_limit(fake_dingtalk, monkeypatch):
+    from channels.rate_limit import Limits
+
+    calls = []
+
+    async def no_download(self, code):
+        calls.append(code)
+        raise dingtalk_module.DeliveryError("download", "test", 1)
+
+    monkeypatch.setattr(DingTalkInput, "download_picture", no_download)
+    ch = channel(fake_dingtalk.base_url, limits=Limits(uploads_per_minute=1))
+    for n in range(3):
+        await ch.process(dingtalk_message(fake_dingtalk.base_url, "s-pic", picture_code=f"C{n}", sender="picture-flooder"), fake_rasa)
+    assert calls == ["C0"]
+    assert any("上传太频繁" in r.get("text", {}).get("content", "") for r in fake_dingtalk.dingtalk_replies("s-pic"))
+
+
+@pytest.mark.asyncio
+async def test_a_long_text_is_cut_before_rasa(fake_dingtalk):
+    seen = []
+
+    async def recording_rasa(message):
+        seen.append(message.text)
+        await fake_rasa(message)
+
+    ch = channel(fake_dingtalk.base_url)
+    await ch.process(dingtalk_message(fake_dingtalk.base_url, "s-long", text="库" * 20000), recording_rasa)
+    assert len(seen[0]) == 5000

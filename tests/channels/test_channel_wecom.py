@@ -343,3 +343,24 @@ def test_signature_helper_matches_independent_sha1():
     crypt = WeComCrypto(V2["token"], V2["aes_key"], V2["corp_id"])
     parts = sorted([V2["token"], "1", "2", "abc"])
     assert crypt.signature("1", "2", "abc") == hashlib.sha1("".join(parts).encode()).hexdigest()
+
+
+@pytest.mark.asyncio
+async def test_a_flooding_user_is_told_once_and_rasa_sees_nothing_more(fake_wecom):
+    from channels.rate_limit import Limits
+
+    seen = []
+
+    async def counting_rasa(message):
+        seen.append(message.text)
+        await fake_rasa(message)
+
+    ch = live_channel(fake_wecom, limits=Limits(messages_per_minute=2))
+    for n in range(5):
+        await ch.process({"FromUserName": "flood", "MsgType": "text", "Content": "库中无此号" + "啊" * 9000,
+                          "MsgId": f"f{n}"}, counting_rasa)
+    sent = fake_wecom.wecom_sent("flood")
+    assert len(seen) == 2 and len(sent) == 3 and "太频繁" in sent[2]["text"]["content"]
+    assert all(len(text) == 5000 for text in seen)  # cut at the channel
+    await ch.process({"FromUserName": "calm", "MsgType": "text", "Content": "库中无此号", "MsgId": "c1"}, counting_rasa)
+    assert len(seen) == 3
