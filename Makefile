@@ -28,7 +28,7 @@ PYTHON310 := $(shell \
     if [ -x "$$p" ] && "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then echo "$$p"; break; fi; \
   done)
 
-.PHONY: help setup train run serve actions test test-unit test-stories test-nlu validate bench cross-validate clean
+.PHONY: help setup train run serve serve-cluster actions test test-cluster test-unit test-stories test-nlu validate bench bench-load cross-validate clean
 
 help:
 	@echo "make run    — set up, train if needed, start the action server and a rasa shell"
@@ -82,6 +82,11 @@ test: $(MODEL_STAMP)
 
 bench: $(MODEL_STAMP)
 	$(PY) bench/run_bench.py
+
+# 50 users for 2 minutes against one instance and against the cluster (BENCH_LOAD_ARGS to change).
+bench-load: $(MODEL_STAMP)
+	bash scripts/install_cluster_deps.sh
+	$(PY) bench/run_load.py $(BENCH_LOAD_ARGS)
 
 cross-validate: $(STAMP)
 	$(RASA) test nlu --nlu data/nlu --cross-validation --folds 3 --out results/cross-validation

@@ -92,18 +92,22 @@ def _children(pid: int):
 
 
 class Servers:
-    """The action server and the Rasa server with the REST channel, on free loopback ports."""
+    """The action server and the Rasa server as `make serve` runs them (service/serve.py), with the API
+    on behind a throw-away token (the diagnosis figures read slots) and the REST channel's rate limits
+    off (bench/credentials.bench.yml: a benchmark floods on purpose)."""
 
     def __init__(self, workdir: Path):
         self.rasa_port, self.actions_port = 5105, 5155
+        self.token = uuid.uuid4().hex + uuid.uuid4().hex
         endpoints = write_local_endpoints(workdir / "endpoints.yml", self.actions_port, workdir / "bench.db")
-        env = dict(os.environ, PYTHONPATH=str(ROOT), RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2")
+        env = dict(os.environ, PYTHONPATH=str(ROOT), RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2",
+                   SANIC_HOST="127.0.0.1", REALNAME_API_TOKEN=self.token)
         log = open(workdir / "servers.log", "w")
         self.actions = subprocess.Popen([RASA, "run", "actions", "--port", str(self.actions_port)], cwd=ROOT,
                                         env=env, stdout=log, stderr=log)
         self.rasa = subprocess.Popen(
-            [RASA, "run", "--enable-api", "--port", str(self.rasa_port), "-m", str(MODEL),
-             "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")],
+            [PY, "-m", "service.serve", "--port", str(self.rasa_port), "-m", str(MODEL),
+             "--endpoints", str(endpoints), "--credentials", str(ROOT / "bench" / "credentials.bench.yml")],
             cwd=ROOT, env=env, stdout=log, stderr=log)
         if not (wait_port(self.actions_port, 120) and wait_port(self.rasa_port, 300)):
             self.stop()
@@ -116,7 +120,8 @@ class Servers:
         return response.json()
 
     def slots(self, sender: str):
-        tracker = requests.get(f"http://127.0.0.1:{self.rasa_port}/conversations/{sender}/tracker", timeout=30)
+        tracker = requests.get(f"http://127.0.0.1:{self.rasa_port}/conversations/{sender}/tracker",
+                               params={"token": self.token}, timeout=30)
         return tracker.json()["slots"]
 
     def stop(self):
