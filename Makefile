@@ -34,7 +34,8 @@ help:
 	@echo "make run    — set up, train if needed, start the action server and a rasa shell"
 	@echo "make test   — set up, train, run every test"
 	@echo "make serve  — REST channel on :$(RASA_PORT) and action server on :$(ACTIONS_PORT) (Ctrl-C stops both)"
-	@echo "make train | validate | bench | cross-validate | clean"
+	@echo "make serve-cluster — nginx :5005 + Rasa :5006/:5007 + PostgreSQL + Redis (Ctrl-C stops all)"
+	@echo "make test-cluster | bench-load | train | validate | bench | cross-validate | clean"
 
 setup: $(STAMP)
 
@@ -72,6 +73,16 @@ serve: $(MODEL_STAMP)
 	  trap "kill $$apid 2>/dev/null" EXIT INT TERM; \
 	  $(PY) -m service.serve --port $(RASA_PORT) -m models/realname.tar.gz \
 	    --credentials credentials.yml --endpoints endpoints.yml
+
+# Rasa's production layout on this machine: nginx :5005 → Rasa instances :5006, :5007 → PostgreSQL :5433,
+# Redis :6380, action server :5055; all on 127.0.0.1, data and logs in .cluster/ (not removed by `make clean`).
+serve-cluster: $(MODEL_STAMP)
+	bash scripts/install_cluster_deps.sh
+	$(PY) -m service.cluster
+
+test-cluster: $(MODEL_STAMP)
+	bash scripts/install_cluster_deps.sh
+	$(PY) -m pytest -q -m cluster tests/cluster
 
 test: $(MODEL_STAMP)
 	bash scripts/ensure_chromium.sh

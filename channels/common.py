@@ -242,6 +242,56 @@ def turn_timeout() -> float:
         return DEFAULT_TURN_TIMEOUT
 
 
+#: Keys of a bot message as CollectingOutputChannel returns them (besides recipient_id and text).
+_MESSAGE_KEYS = ("buttons", "image", "custom", "attachment", "quick_replies", "elements")
+
+
+async def earlier_answer(tracker_store: Any, sender_id: str, message_id: Optional[str]) -> Optional[List[Dict[str, Any]]]:
+    """The bot's messages to an earlier user message with `message_id`, or None if there was none.
+
+    Behind the cluster's proxy a request is sent again to another instance when the first one died;
+    if that one had already saved the turn (and died before answering), running it again would
+    store the message twice and answer it out of context. The proxy's X-Request-ID stays the same
+    across the retry, so the turn is found and its answer sent instead."""
+    if not message_id or tracker_store is None:
+        return None
+    store = getattr(tracker_store, "_tracker_store", tracker_store)  # under Rasa's FailSafeTrackerStore
+    check = getattr(store, "has_user_message", None)
+    if check is not None and not await check(sender_id, message_id):
+        return None
+    tracker = await store.retrieve(sender_id)
+    if tracker is None:
+        return None
+    from rasa.shared.core.events import BotUttered, UserUttered
+
+    answer: Optional[List[Dict[str, Any]]] = None
+    for event in tracker.events:
+        if isinstance(event, UserUttered):
+            if answer is not None:
+                break
+            if event.message_id == message_id:
+                answer = []
+        elif answer is not None and isinstance(event, BotUttered):
+            message = {"recipient_id": sender_id, "text": event.text}
+            message.update({k: v for k, v in (event.data or {}).items() if k in _MESSAGE_KEYS and v is not None})
+            answer.append({k: v for k, v in message.items() if v is not None})
+    if answer is not None:
+        logger.info("channels.rasa.replayed sender=%s messages=%d (a retried request)", short_id(sender_id), len(answer))
+    return answer
+
+
+def agent_tracker_store(request: Any) -> Any:
+    """The running Rasa agent's tracker store (None before the model is loaded)."""
+    agent = getattr(getattr(request.app, "ctx", None), "agent", None)
+    return getattr(agent, "tracker_store", None)
+
+
+def request_id(request: Any) -> Optional[str]:
+    """The proxy's id of this request (nginx: X-Request-ID $request_id), kept across its retries."""
+    value = (request.headers.get("x-request-id") or "").strip()
+    return value[:128] or None
+
+
 async def ask_rasa(
     on_new_message: Callable[[Any], Awaitable[Any]],
     text: str,
@@ -249,6 +299,7 @@ async def ask_rasa(
     input_channel: str,
     metadata: Optional[Dict[str, Any]] = None,
     message_id: Optional[str] = None,
+    tracker_store: Any = None,
 ) -> List[Dict[str, Any]]:
     """Hands `text` to Rasa and returns the messages the bot answered (CollectingOutputChannel).
 
@@ -256,10 +307,19 @@ async def ask_rasa(
     silence. The failure is logged (type and masked reason, not the user's text). When the action
     server is down, or the turn takes longer than REALNAME_TURN_TIMEOUT seconds, the turn is not
     run (or is cancelled before Rasa saves it) and the user is asked to send it again: the
-    conversation stays where it was.
+    conversation stays where it was. With `tracker_store` and `message_id` (a proxy's request id), a
+    request retried after its first instance died gets the answer saved then (earlier_answer).
     """
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
+    if tracker_store is not None and message_id:
+        try:
+            earlier = await earlier_answer(tracker_store, sender_id, message_id)
+        except Exception as e:  # noqa: BLE001 - the store is down: the turn below fails with a reply too
+            logger.warning("channels.rasa.replay_check_failed error=%s", type(e).__name__)
+            earlier = None
+        if earlier is not None:
+            return earlier
     if not await action_server_probe().healthy():
         logger.error("channels.rasa.refused channel=%s sender=%s reason=action server down", input_channel,
                      short_id(sender_id))

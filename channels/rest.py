@@ -23,7 +23,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.common import ask_rasa, cfg_number, client_address
+from channels.common import agent_tracker_store, ask_rasa, cfg_number, client_address, request_id
 from channels.rate_limit import RATE_LIMITED_REPLY, ChannelLimiter, Limits, wait_text
 
 logger = logging.getLogger(__name__)
@@ -103,7 +103,8 @@ class RestInput(InputChannel):
                 answer.headers["Retry-After"] = str(max(1, int(verdict.retry_after + 0.999)))
                 return answer
             messages: List[Dict[str, Any]] = await ask_rasa(
-                on_new_message, text, sender_id=sender, input_channel=self.name(), metadata=metadata
+                on_new_message, text, sender_id=sender, input_channel=self.name(), metadata=metadata,
+                message_id=request_id(request), tracker_store=agent_tracker_store(request),
             )
             return response.json(messages, dumps=lambda o: json.dumps(o, ensure_ascii=False))
 

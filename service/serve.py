@@ -12,6 +12,9 @@ It takes `rasa run`'s options (model, port, interface, credentials, endpoints, .
 - trusts X-Forwarded-For from REALNAME_TRUSTED_PROXIES proxies (the cluster's nginx sets it to 1),
   so per-address rate limits see the client, not the proxy.
 
+- warms the model, the policies, the tracker store and the action server once it has started
+  (service/warmup.py), so the first answer is as fast as later ones.
+
 Everything else is `rasa run` itself: same arguments, same logging, same model loading.
 """
 from __future__ import annotations
@@ -86,12 +89,19 @@ def main(argv: Optional[List[str]] = None) -> None:
     configure_structlog(args.loglevel)
     sys.path.insert(1, os.getcwd())
 
+    # A database outage must fail the turn (the channel answers "try again"), not answer out of context.
+    from storage.tracker_store import install_strict_failures
+
+    install_strict_failures()
     health = actions_health_url(args.endpoints or "endpoints.yml")
     if health:
         os.environ.setdefault("REALNAME_ACTIONS_HEALTH_URL", health)
     args.enable_api = token is not None
     args.auth_token = token
-    args.server_listeners = [(partial(_install_guard, token), "main_process_start")]
+    from service import warmup
+
+    # after_server_start: Rasa loads the agent in before_server_start; the warm-up needs it.
+    args.server_listeners = [(partial(_install_guard, token), "main_process_start"), (warmup.listener, "after_server_start")]
     rasa.cli.run.run(args)
 
 

@@ -11,14 +11,25 @@ defaults those two cost as much as the rest of Rasa's dialogue handling together
 Rasa's own two queries written once as plain SQL (no ORM query to build and compile per call), a
 turn's events go in one INSERT, and with SQLite the connections stay open and the file is written
 in WAL mode (see _tune_sqlite). Rows, columns and results are the ones Rasa's store has (tested).
+
+With PostgreSQL (the cluster, service/cluster.py) the pool checks a connection before using it and a
+connection attempt gives up after CONNECT_TIMEOUT seconds, so a database restart costs no turn once it
+is back. While the database is down, a turn fails instead of being answered from an empty
+conversation: Rasa's Agent wraps every tracker store in FailSafeTrackerStore, which on an error
+*retrieves nothing* (the bot answers the message as the start of a new conversation, out of context)
+and *saves to memory* (the turn is lost when the database returns). For this store the wrapper is left
+out (install_strict_failures below, called by service/serve.py): the error reaches the channel (channels.common.ask_rasa), the
+user is asked to send the message again, and the conversation stays where it was.
 """
 from __future__ import annotations
 
 import itertools
 import json
+import re
 from typing import Any, Dict, Optional, Text
 
 import sqlalchemy as sa
+from rasa.core.agent import Agent
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -27,6 +38,9 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from realname.privacy import mask_in_text
+
+#: Seconds to wait for a PostgreSQL connection (psycopg2's connect_timeout) unless the URL sets one.
+CONNECT_TIMEOUT = 3
 
 # Only free text can hold a number someone typed: message texts and slot values.
 MASKED_KEYS = frozenset({"text", "value"})
@@ -37,6 +51,8 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
             self._tune_sqlite()
+        elif self.engine.dialect.name == "postgresql":
+            self._tune_postgresql()
 
     def _tune_sqlite(self) -> None:
         """Why: SQLAlchemy 1.4 opens a new SQLite connection (and re-reads the schema) for every
@@ -50,6 +66,20 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessionmaker = sessionmaker(bind=self.engine)
 
+    def _tune_postgresql(self) -> None:
+        """Why: the server may restart (an upgrade, a failover) while the instances run. Without a
+        ping, the pool hands out connections the old server closed, and the first turn of every
+        pooled connection after the restart fails. A connection that cannot be made gives up after
+        CONNECT_TIMEOUT seconds: psycopg2 blocks the event loop while it tries, and the default is
+        the TCP timeout (minutes) when a host stops answering."""
+        from rasa.core.tracker_store import create_engine_kwargs
+
+        url = self.engine.url
+        self.engine.dispose()
+        connect_args = {"connect_timeout": CONNECT_TIMEOUT} if "connect_timeout" not in url.query else {}
+        self.engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, **create_engine_kwargs(url))
+        self.sessionmaker = sessionmaker(bind=self.engine)
+
     async def _retrieve(
         self, sender_id: Text, fetch_events_from_all_sessions: bool
     ) -> Optional[DialogueStateTracker]:
@@ -60,6 +90,15 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         if not (self.domain and events):
             return None
         return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+
+    async def has_user_message(self, sender_id: Text, message_id: Text) -> bool:
+        """True when a user event with `message_id` is stored for the sender: one indexed query, so a
+        channel can ask it before every turn (channels.common.earlier_answer)."""
+        if not _MESSAGE_ID.fullmatch(message_id or ""):
+            return False
+        with self.session_scope() as session:
+            row = session.execute(_HAS_MESSAGE, {"sender_id": sender_id, "pattern": f'%"message_id": "{message_id}"%'})
+            return row.first() is not None
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Rasa's save (same rows), with the texts masked and the turn's events written in one INSERT."""
@@ -81,6 +120,11 @@ _LATEST_SESSION = """
                          WHERE sender_id = :sender_id AND type_name = :session_started))"""
 _LATEST_SESSION_EVENTS = sa.text(f"SELECT data {_LATEST_SESSION} ORDER BY id")
 _LATEST_SESSION_COUNT = sa.text(f"SELECT count(*) {_LATEST_SESSION}")
+_HAS_MESSAGE = sa.text(
+    "SELECT 1 FROM events WHERE sender_id = :sender_id AND type_name = 'user' AND data LIKE :pattern LIMIT 1"
+)
+#: Message ids the LIKE pattern can hold as they are (nginx's $request_id is 32 hex digits).
+_MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:-]{8,128}")
 _ALL_EVENTS = sa.text("SELECT data FROM events WHERE sender_id = :sender_id ORDER BY id")
 
 
@@ -115,3 +159,43 @@ def _masked(data: Any, key: str = "") -> Any:
     if isinstance(data, str) and key in MASKED_KEYS:
         return mask_in_text(data)
     return data
+
+
+#: The one Rasa this patch was written against; another version keeps Rasa's wrapper (logged).
+PATCHED_RASA_VERSION = "3.6.21"
+_rasa_create_tracker_store = Agent._create_tracker_store
+
+
+def _create_tracker_store(store: Any, domain: Any) -> Any:
+    """Agent._create_tracker_store without the FailSafeTrackerStore wrapper for this store (module doc);
+    any other store goes through Rasa's own function."""
+    if isinstance(store, MaskingSQLTrackerStore):
+        store.domain = domain
+        return store
+    return _rasa_create_tracker_store(store, domain)
+
+
+def install_strict_failures() -> bool:
+    """Installs _create_tracker_store (service/serve.py calls this once, before Rasa builds the Agent).
+
+    A patch of a private Rasa function: applied only on Rasa 3.6.21 and only over the function this was
+    written against (Agent._create_tracker_store of rasa/core/agent.py); otherwise it logs and leaves
+    Rasa as it is (a database outage then answers out of context, as in plain Rasa)."""
+    import logging
+
+    import rasa
+
+    log = logging.getLogger(__name__)
+    current = Agent.__dict__.get("_create_tracker_store")
+    function = getattr(current, "__func__", None)
+    if function is _create_tracker_store:
+        return True
+    if rasa.__version__ != PATCHED_RASA_VERSION or function is None or not (
+        function.__qualname__ == "Agent._create_tracker_store"
+        and function.__code__.co_filename.replace("\\", "/").endswith("rasa/core/agent.py")
+    ):
+        log.warning("tracker_store.strict_failures.skipped rasa=%s (patch written for %s)", rasa.__version__,
+                    PATCHED_RASA_VERSION)
+        return False
+    Agent._create_tracker_store = staticmethod(_create_tracker_store)
+    return True

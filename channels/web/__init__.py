@@ -31,7 +31,9 @@ from sanic.response import HTTPResponse
 from rasa.core.channels.channel import InputChannel
 
 from channels.common import (
+    agent_tracker_store,
     ask_rasa,
+    request_id,
     cfg_number,
     client_address,
     check_image_text,
@@ -242,7 +244,8 @@ class WebInput(InputChannel):
             if not verdict.allowed:
                 return _limited(RATE_LIMITED_REPLY, verdict)
             messages = await ask_rasa(
-                on_new_message, text, sender_id=self.sender_id(sender), input_channel=self.name()
+                on_new_message, text, sender_id=self.sender_id(sender), input_channel=self.name(),
+                message_id=request_id(request), tracker_store=agent_tracker_store(request),
             )
             return response.json(messages, headers={"Cache-Control": "no-store"}, ensure_ascii=False)
 

@@ -80,3 +80,20 @@ def test_a_restart_of_the_rasa_server_continues_the_questions(fault_stack):
     after = rest(fault_stack, sender, QUESTION_MARK)
     assert question not in texts(after) and not texts(after).startswith("【证件电子信息核验不合格】"), after
     assert any("跳过" in (b or "") for b in buttons(after)) or "处理方法" in texts(after), after
+
+
+def test_a_request_retried_by_the_proxy_is_answered_from_the_saved_turn_not_run_twice(locked_stack):
+    sender, request_id = "retry-" + uuid.uuid4().hex[:10], uuid.uuid4().hex
+
+    def send(text):
+        r = requests.post(f"{locked_stack.url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
+                          headers={"X-Request-ID": request_id, "X-Forwarded-For": "192.0.2.200"}, timeout=30)
+        assert r.status_code == 200
+        return r.json()
+
+    first = send("库中无此号")
+    again = send("库中无此号")  # the same request once more, as nginx sends it after an instance died
+    assert again == first and texts(first).startswith("【库中无此号")
+    tracker = requests.get(f"{locked_stack.url}/conversations/{sender}/tracker", params={"token": locked_stack.token},
+                           timeout=10).json()
+    assert [e["event"] for e in tracker["events"]].count("user") == 1

@@ -1,5 +1,6 @@
 import sqlite3
 
+import pytest
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -7,6 +8,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from storage.tracker_store import MaskingSQLTrackerStore
 
 NUMBER = "11010519491231002X"
+DOMAIN = Domain.from_yaml("version: '3.1'\n")
 
 
 async def test_nothing_saved_contains_a_full_id_number(tmp_path):
@@ -98,3 +100,60 @@ async def test_reads_and_writes_match_rasa_s_own_sql_store(tmp_path):
         assert [e.as_dict() for e in mine.events] == [e.as_dict() for e in theirs.events], read
     assert len((await ours.retrieve("someone")).events) == 4  # the latest session only
     assert await ours.retrieve("nobody") is None
+
+
+def test_rasa_does_not_wrap_this_store_in_its_fail_safe_store(tmp_path):
+    """FailSafeTrackerStore answers from an empty conversation when the database fails (see the module)."""
+    from rasa.core.agent import Agent
+    from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore
+
+    from storage.tracker_store import _rasa_create_tracker_store, install_strict_failures
+
+    original = MaskingSQLTrackerStore(dialect="sqlite", db=str(tmp_path / "o.db"))
+    assert isinstance(_rasa_create_tracker_store(original, DOMAIN), FailSafeTrackerStore)  # Rasa's own behaviour
+    assert install_strict_failures() and install_strict_failures()  # once, idempotent
+    store = MaskingSQLTrackerStore(dialect="sqlite", db=str(tmp_path / "c.db"))
+    assert Agent._create_tracker_store(store, DOMAIN) is store
+    assert store.domain is DOMAIN
+    assert isinstance(Agent._create_tracker_store(InMemoryTrackerStore(DOMAIN), DOMAIN), FailSafeTrackerStore)
+
+
+def test_the_patch_is_skipped_on_another_rasa(monkeypatch, caplog):
+    import rasa
+    from rasa.core.agent import Agent
+
+    from storage import tracker_store
+
+    monkeypatch.setattr(Agent, "_create_tracker_store", staticmethod(tracker_store._rasa_create_tracker_store))
+    monkeypatch.setattr(rasa, "__version__", "3.7.0")
+    assert not tracker_store.install_strict_failures()
+    assert Agent.__dict__["_create_tracker_store"].__func__ is tracker_store._rasa_create_tracker_store
+    assert "skipped" in caplog.text
+
+
+async def test_a_database_failure_reaches_the_caller_instead_of_a_fresh_conversation(tmp_path):
+    import sqlalchemy
+    from rasa.core.agent import Agent
+
+    from storage.tracker_store import install_strict_failures
+
+    install_strict_failures()
+
+    db = tmp_path / "c.db"
+    store = Agent._create_tracker_store(MaskingSQLTrackerStore(dialect="sqlite", db=str(db)), DOMAIN)
+    tracker = DialogueStateTracker.from_events("s1", [UserUttered("库中无此号")])
+    await store.save(tracker)
+    store.engine.dispose()
+    sqlite3.connect(db).execute("DROP TABLE events")
+    with pytest.raises(sqlalchemy.exc.OperationalError):
+        await store.get_or_create_tracker("s1")
+
+
+async def test_a_stored_user_message_is_found_by_its_id(tmp_path):
+    store = MaskingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "c.db"))
+    tracker = DialogueStateTracker.from_events("s1", [UserUttered("库中无此号", message_id="a1b2c3d4e5f6a7b8")])
+    await store.save(tracker)
+    assert await store.has_user_message("s1", "a1b2c3d4e5f6a7b8")
+    assert not await store.has_user_message("s1", "ffffffffffffffff")
+    assert not await store.has_user_message("s2", "a1b2c3d4e5f6a7b8")
+    assert not await store.has_user_message("s1", "%")  # a pattern is not an id

@@ -1,0 +1,368 @@
+"""Dialogue states of a conversation computed once, not again for every prediction.
+
+Why: Rasa 3.6's Domain.states_for_tracker_history (what `tracker.past_states` and the policies'
+`_prediction_states` call) replays every event of the conversation on a fresh tracker and builds a
+state for every earlier turn, each time it is asked: MemoizationPolicy and RulePolicy ask two to three
+times per prediction, three to four predictions per message. With the whole conversation kept (a
+session lasts as long as the user keeps writing) a message at turn 80 (~840 events) spent ~20 ms there
+against ~3 ms at turn 10: the main reason a turn got slower as the conversation grew.
+
+What this does instead: it remembers, per conversation and per set of arguments, what the last call
+computed, and on the next call redoes only the part that changed. The result is the list Rasa's own
+function returns, state for state (tested on real trackers, tests/components/test_incremental_states.py):
+
+- Every event is compared by content (its type and every field that changes the replayed tracker or a
+  state: texts, intents, entities, slot values, action names, `hide_rule_turn`, loop names, ...), so a
+  tracker read again from the store (new objects, masked texts) matches as far as it is the same
+  conversation, and anything that differs (a masked ID number, a reverted turn) is redone from there.
+- Rasa's `applied_events` (which drops reverted turns and a form's happy-path turns, sometimes
+  retroactively) is continued from the previous call's result only when the new events are appended
+  after the same ones and name no new loop; otherwise it is redone from the start with Rasa's rules.
+- States are replayed from a saved copy of the replay tracker at the last turn both calls share (the last
+  CHECKPOINTS turns are kept); the final state (the current one) is always computed afresh.
+- Rasa's callers change the returned states in place (`_choose_last_user_input` pops from the last
+  state's user part, which MemoizationPolicy's states share with earlier ones): those are handed out as
+  copies that keep Rasa's sharing, so the remembered states never change.
+- Anything else goes to the original: event types other than the plain ones listed in _FIELDS (e.g.
+  EntitiesAdded, StoryExported, subclasses), trackers of other types (training's
+  TrackerWithCachedStates), a tracker with max_event_history.
+
+Installed on import (components/__init__.py imports it; the model's pipeline imports components), only on
+Rasa 3.6.21 and only if the function is still Rasa's original.
+"""
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import OrderedDict
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+import rasa
+from rasa.shared.core import constants as core_constants
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActionReverted,
+    ActiveLoop,
+    AgentUttered,
+    AllSlotsReset,
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    DefinePrevUserUtteredFeaturization,
+    FollowupAction,
+    LoopInterrupted,
+    ReminderCancelled,
+    ReminderScheduled,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+    UserUtteranceReverted,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
+
+RASA_VERSION = "3.6.21"
+#: Conversations remembered per process (least recently used dropped first).
+MAX_CONVERSATIONS = 128
+#: Replay-tracker copies kept per conversation: how far back a later call may differ and still be resumed.
+CHECKPOINTS = 24
+
+_original = Domain.states_for_tracker_history
+USER = core_constants.USER
+PREVIOUS_ACTION = core_constants.PREVIOUS_ACTION
+
+
+def _user_fields(e: UserUttered) -> Tuple:
+    return (
+        e.text,
+        e.intent_name,
+        tuple((x.get("entity"), x.get("role"), x.get("group")) for x in e.entities),
+        e.use_text_for_featurization,
+    )
+
+
+# Per event type, what its content is for states and replay. Events not listed go to the original.
+_FIELDS = {
+    UserUttered: None,  # computed at every call: NLU and DefinePrevUserUtteredFeaturization change it in place
+    ActionExecuted: lambda e: (e.action_name, e.action_text, e.hide_rule_turn),
+    SlotSet: lambda e: (e.key, repr(e.value)),
+    ActiveLoop: lambda e: (e.name,),
+    LoopInterrupted: lambda e: (e.is_interrupted,),
+    FollowupAction: lambda e: (e.action_name,),
+    ActionExecutionRejected: lambda e: (e.action_name,),
+    DefinePrevUserUtteredFeaturization: lambda e: (e.use_text_for_featurization,),
+    BotUttered: lambda e: (),
+    AgentUttered: lambda e: (),
+    AllSlotsReset: lambda e: (),
+    ReminderScheduled: lambda e: (),
+    ReminderCancelled: lambda e: (),
+    ConversationPaused: lambda e: (),
+    ConversationResumed: lambda e: (),
+    SessionStarted: lambda e: (),
+    Restarted: lambda e: (),
+    ActionReverted: lambda e: (),
+    UserUtteranceReverted: lambda e: (),
+}
+_SIG = "_realname_state_signature"
+
+
+def _signatures(events) -> Optional[List[Tuple]]:
+    sigs = []
+    append = sigs.append
+    for e in events:
+        cls = type(e)
+        if cls is UserUttered:
+            append((cls, _user_fields(e)))
+            continue
+        sig = e.__dict__.get(_SIG)
+        if sig is None:
+            fields = _FIELDS.get(cls)
+            if fields is None:
+                return None
+            sig = (cls, fields(e))
+            e.__dict__[_SIG] = sig
+        append(sig)
+    return sigs
+
+
+class _Reversed:
+    """The applied events (kept as indices) as Rasa's helpers read them: from the newest back."""
+
+    def __init__(self, events, indices) -> None:
+        self.events, self.indices = events, indices
+
+    def __reversed__(self):
+        events = self.events
+        return (events[i] for i in reversed(self.indices))
+
+
+def _undo_till_previous(event_type, events, applied: List[int]) -> None:
+    # DialogueStateTracker._undo_till_previous on indices
+    while applied:
+        e = events[applied.pop()]
+        if isinstance(e, event_type):
+            break
+
+
+def _undo_till_previous_loop_execution(name: Text, events, applied: List[int]) -> None:
+    # DialogueStateTracker._undo_till_previous_loop_execution on indices
+    offset = 0
+    for i in reversed(applied[:]):
+        e = events[i]
+        if isinstance(e, ActionExecuted) and e.action_name == name:
+            break
+        if isinstance(e, (ActionExecuted, UserUttered, DefinePrevUserUtteredFeaturization)):
+            del applied[-1 - offset]
+        else:
+            offset += 1
+
+
+def _continue_applied(tracker, events, start: int, applied: List[int], loop_names) -> None:
+    """DialogueStateTracker.applied_events from event `start` on, `applied` holding the result before it."""
+    for i in range(start, len(events)):
+        e = events[i]
+        cls = type(e)
+        if cls is Restarted or cls is SessionStarted:
+            applied.clear()
+        elif cls is ActionReverted:
+            _undo_till_previous(ActionExecuted, events, applied)
+        elif cls is UserUtteranceReverted:
+            _undo_till_previous(UserUttered, events, applied)
+            _undo_till_previous(ActionExecuted, events, applied)
+        elif (
+            cls is ActionExecuted
+            and e.action_name in loop_names
+            and not tracker._first_loop_execution_or_unhappy_path(e.action_name, _Reversed(events, applied))
+        ):
+            _undo_till_previous_loop_execution(e.action_name, events, applied)
+        else:
+            applied.append(i)
+
+
+def _clone(tracker: DialogueStateTracker) -> DialogueStateTracker:
+    """A copy of a replay tracker (no events) that later events applied to either do not reach the other."""
+    new = object.__new__(type(tracker))
+    new.__dict__.update(tracker.__dict__)
+    slots = {}
+    for name, slot in tracker.slots.items():
+        copied = object.__new__(type(slot))
+        copied.__dict__.update(slot.__dict__)
+        slots[name] = copied
+    new.slots = slots
+    if tracker.active_loop is not None:
+        loop = object.__new__(type(tracker.active_loop))
+        loop.__dict__.update(tracker.active_loop.__dict__)
+        new.active_loop = loop
+    new.events = tracker._create_events([])
+    return new
+
+
+class _Entry:
+    __slots__ = ("domain", "params", "slots_key", "sigs", "applied", "loop_names",
+                 "states_applied", "states", "checkpoints")
+
+
+_cache: "OrderedDict[Tuple, _Entry]" = OrderedDict()
+_lock = threading.Lock()
+
+
+def _slots_key(tracker: DialogueStateTracker) -> Tuple:
+    return tuple((name, type(slot), repr(slot.initial_value), slot.influence_conversation)
+                 for name, slot in tracker.slots.items())
+
+
+def _handed_out(before: List[Dict], final: Dict, final_remembered: bool) -> List[Dict]:
+    """The list to return. Callers change the last state's user part in place, and in MemoizationPolicy's
+    states earlier states share that very dict (_substitute_rule_only_user_input): those states are
+    handed out as copies sharing one copy of it, as Rasa's own list shares it, so what is remembered never
+    changes."""
+    result = before[:]
+    shared = final.get(USER)
+    i = len(result)
+    while shared is not None and i > 0 and result[i - 1].get(USER) is shared:
+        i -= 1
+    if i == len(result) and not final_remembered:
+        return result + [final]
+    if shared is None:
+        return result + [dict(final)]
+    copy_of_shared = dict(shared)
+    for k in range(i, len(result)):
+        result[k] = {**result[k], USER: copy_of_shared}
+    return result + [{**final, USER: copy_of_shared}]
+
+
+def states_for_tracker_history(
+    self: Domain,
+    tracker: DialogueStateTracker,
+    omit_unset_slots: bool = False,
+    ignore_rule_only_turns: bool = False,
+    rule_only_data: Optional[Dict[Text, Any]] = None,
+) -> List[Dict]:
+    if type(tracker) is not DialogueStateTracker or tracker._max_event_history is not None:
+        return _original(self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+    events = list(tracker.events)
+    sigs = _signatures(events)
+    if sigs is None:
+        return _original(self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+
+    params = (bool(omit_unset_slots), bool(ignore_rule_only_turns), repr(rule_only_data))
+    key = (tracker.sender_id, params)
+    slots_key = _slots_key(tracker)
+    with _lock:
+        entry = _cache.pop(key, None)
+    if entry is not None and (entry.domain() is not self or entry.params != params or entry.slots_key != slots_key):
+        entry = None
+
+    # 1. applied events (indices into `events`), continued when only events were appended
+    same = 0
+    if entry is not None:
+        old = entry.sigs
+        limit = min(len(old), len(sigs))
+        if sigs[:limit] == old[:limit]:
+            same = limit
+        else:
+            while same < limit and sigs[same] == old[same]:
+                same += 1
+    new_loop_names = {e.name for e in events[same:] if isinstance(e, ActiveLoop) and e.name}
+    if entry is not None and same == len(entry.sigs) and new_loop_names <= entry.loop_names:
+        applied = entry.applied[:]
+        loop_names = entry.loop_names
+        _continue_applied(tracker, events, same, applied, loop_names)
+    else:
+        loop_names = {e.name for e in events if isinstance(e, ActiveLoop) and e.name}
+        applied = []
+        _continue_applied(tracker, events, 0, applied, loop_names)
+
+    # 2. where the remembered states stop being valid: the first applied event that differs
+    resume = None
+    if entry is not None:
+        old_applied = entry.states_applied
+        q = 0
+        limit = min(len(old_applied), len(applied))
+        while q < limit and applied[q] == old_applied[q] and applied[q] < same:
+            q += 1
+        for checkpoint in reversed(entry.checkpoints):
+            if checkpoint[0] <= q:
+                resume = checkpoint
+                break
+
+    applied_events = [events[i] for i in applied]
+    if resume is not None:
+        position, n_states, replay, last_ml, was_hidden = resume
+        states = entry.states[:n_states]
+        replay = _clone(replay)
+        checkpoints = [c for c in entry.checkpoints if c[0] <= position]
+    else:
+        position, states, last_ml, was_hidden = 0, [], None, False
+        replay = tracker.init_copy()
+        checkpoints = []
+
+    yields_left = sum(1 for e in applied_events[position:] if type(e) is ActionExecuted)
+    for p in range(position, len(applied_events)):
+        e = applied_events[p]
+        if type(e) is ActionExecuted:
+            if yields_left <= CHECKPOINTS:
+                checkpoints.append((p, len(states), _clone(replay), last_ml, was_hidden))
+            yields_left -= 1
+            last_ml, was_hidden = _state(self, replay, e.hide_rule_turn, states, last_ml, was_hidden,
+                                         omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        e.apply_to(replay)
+    kept = states[:]
+    _state(self, replay, False, states, last_ml, was_hidden, omit_unset_slots, ignore_rule_only_turns,
+           rule_only_data)
+
+    entry = entry or _Entry()
+    entry.domain, entry.params, entry.slots_key = weakref.ref(self), params, slots_key
+    entry.sigs, entry.applied, entry.loop_names = sigs, applied, loop_names
+    entry.states_applied, entry.states = applied, kept
+    entry.checkpoints = checkpoints[-CHECKPOINTS:]
+    with _lock:
+        _cache[key] = entry
+        while len(_cache) > MAX_CONVERSATIONS:
+            _cache.popitem(last=False)
+
+    if len(states) > len(kept):
+        return _handed_out(kept, states[-1], final_remembered=False)
+    if not kept:
+        return []
+    # the current turn is hidden (a rule-only turn): the list ends with a remembered state
+    return _handed_out(kept[:-1], kept[-1], final_remembered=True)
+
+
+def _state(domain, tr, hide_rule_turn, states, last_ml, was_hidden, omit_unset_slots, ignore_rule_only_turns,
+           rule_only_data):
+    """One step of Domain.states_for_tracker_history's loop (Rasa 3.6.21), on the replay tracker `tr`."""
+    if ignore_rule_only_turns:
+        if not was_hidden:
+            last_ml = domain._get_prev_action_sub_state(tr)
+        if not tr.followup_action and not tr.latest_action_name == tr.active_loop_name:
+            was_hidden = hide_rule_turn
+        if was_hidden:
+            return last_ml, was_hidden
+    state = domain.get_active_state(tr, omit_unset_slots=omit_unset_slots)
+    if ignore_rule_only_turns:
+        domain._remove_rule_only_features(state, rule_only_data)
+        if states:
+            domain._substitute_rule_only_user_input(state, states[-1])
+        if last_ml:
+            state[PREVIOUS_ACTION] = last_ml
+    states.append(domain._clean_state(state))
+    return last_ml, was_hidden
+
+
+def install() -> bool:
+    if rasa.__version__ != RASA_VERSION or Domain.states_for_tracker_history is not _original:
+        return False
+    Domain.states_for_tracker_history = states_for_tracker_history
+    return True
+
+
+def uninstall() -> None:
+    if Domain.states_for_tracker_history is states_for_tracker_history:
+        Domain.states_for_tracker_history = _original
+    _cache.clear()
+
+
+installed = install()

@@ -1,0 +1,67 @@
+"""Warm the model and the action paths when the server starts, so the first answer is as fast as later ones.
+
+Without it the first message after a start pays for what Rasa and its libraries do once, lazily: the
+first DIET/TensorFlow inference (graph tracing), the first policy prediction, the first SQL query of the
+tracker store, Rasa's HTTP client session to the action server and the action server's own first call
+(~100-300 ms more than a later message on this machine).
+
+`warm_up(app)` runs, on a throw-away conversation that is never saved (no tracker store write, no
+channel output): the NLU on a few typical messages, predictions through the policies, one custom action
+on the action server (action_start_diagnosis, which only returns events), and one read of the tracker
+store for an id no one has. Failures are logged and never stop the server (the action server may not be
+up yet: the first real call then pays for its part).
+
+Hooked into Rasa's Sanic app as an `after_server_start` listener, after Rasa's own listener has loaded
+the agent (`app.ctx.agent`): service/serve.py adds `(warmup.listener, "after_server_start")` to
+`args.server_listeners`.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+SENDER = "__warm_up__"
+MESSAGES = ("证件电子信息核验不合格", "你好", "跳过", "/fail_unspecified")
+ACTION = "action_start_diagnosis"
+
+
+async def warm_up(app: Any) -> float:
+    """Runs the warm-up with the app's agent; returns its duration in milliseconds (0 when no agent)."""
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    agent = getattr(getattr(app, "ctx", None), "agent", None)
+    processor = getattr(agent, "processor", None)
+    if processor is None:
+        logger.warning("service.warmup.skipped reason=no agent loaded")
+        return 0.0
+    started = time.perf_counter()
+    domain = processor.domain
+    tracker = DialogueStateTracker(SENDER, domain.slots)
+    try:
+        for text in MESSAGES:
+            parse_data = await processor.parse_message(UserMessage(text, sender_id=SENDER))
+            tracker = DialogueStateTracker(SENDER, domain.slots)
+            tracker.update(ActionExecuted("action_listen"))
+            tracker.update(UserUttered(text, parse_data["intent"], parse_data["entities"], parse_data))
+            processor.predict_next_with_tracker(tracker)
+        await agent.tracker_store.retrieve(SENDER + "-none")
+    except Exception as error:  # noqa: BLE001 - a warm-up never stops the server
+        logger.warning("service.warmup.model_failed error=%s", type(error).__name__)
+    try:
+        action = processor._get_action(ACTION)
+        await action.run(CollectingOutputChannel(), processor.nlg, tracker, domain)
+    except Exception as error:  # noqa: BLE001
+        logger.warning("service.warmup.actions_failed error=%s", type(error).__name__)
+    elapsed = (time.perf_counter() - started) * 1000
+    logger.info("service.warmup.done ms=%d", elapsed)
+    return elapsed
+
+
+async def listener(app: Any, _loop: Any) -> None:
+    """Sanic `after_server_start` listener (Rasa's `server_listeners` signature)."""
+    await warm_up(app)

@@ -1,0 +1,61 @@
+"""Rasa's RedisLockStore with one fix: a message waiting behind a dead instance's ticket gets the lock.
+
+Rasa 3.6's ticket lock (rasa.core.lock_store.LockStore._acquire_lock) polls every second until its
+ticket is the first one. Every ticket expires TICKET_LOCK_LIFETIME seconds after it was issued, the
+waiting one too. When an instance dies mid-turn (SIGKILL, OOM), its ticket stays in Redis, and the
+request nginx retries on another instance waits behind it; the two tickets, issued a few
+milliseconds apart with the same lifetime, expire within the same one-second poll. From then on the
+lock holds no ticket, `now_serving` is 0, never the waiter's number, and Rasa waits until the key is
+deleted — which nobody does: the turn is cut by the channel's timeout, and so is every message of
+that conversation sent while a waiter keeps the key alive. Reproduced with Rasa's own class:
+
+    Failed to acquire lock for conversation ID '…' because 1 other item(s) … Retrying in 1 seconds ...
+    … (5 s: the dead ticket expires, and with it the waiter's own)
+    Failed to acquire lock for conversation ID '…' because 2 other item(s) … Retrying in 1 seconds ...
+    … (until the caller gives up: channels.rasa.timeout channel=rest … after=10.0s)
+
+Here a waiter whose ticket expired (or whose lock was deleted) takes its number again, at its place
+in the queue, and carries on waiting for the tickets still alive before it. Everything else is
+Rasa's RedisLockStore (endpoint `type: storage.lock_store.RedisLockStore`, same keys as `type: redis`).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Optional, Text
+
+from rasa.core import lock_store as rasa_lock_store
+from rasa.core.lock import Ticket, TicketLock
+from rasa.utils.endpoints import EndpointConfig
+
+logger = logging.getLogger(__name__)
+
+
+class RedisLockStore(rasa_lock_store.RedisLockStore):
+    def __init__(self, endpoint_config: Optional[EndpointConfig] = None, **kwargs: Any) -> None:
+        # Rasa builds a lock store named by module path with `endpoint_config=` only.
+        if endpoint_config is not None:
+            kwargs = {"host": endpoint_config.url or "localhost", **endpoint_config.kwargs, **kwargs}
+        super().__init__(**kwargs)
+
+    def _renewed(self, conversation_id: Text, ticket: int, lock: Optional[TicketLock]) -> TicketLock:
+        """The lock with `ticket` alive again at its place (by number) in the queue."""
+        lock = lock or TicketLock(conversation_id)
+        alive = [t for t in lock.tickets if t.number != ticket]
+        alive.append(Ticket(ticket, time.time() + rasa_lock_store.LOCK_LIFETIME))
+        lock.tickets.clear()
+        lock.tickets.extend(sorted(alive, key=lambda t: t.number))
+        self.save_lock(lock)
+        logger.info("lock_store.ticket_renewed conversation=%s ticket=%d (expired while waiting)", conversation_id[:8], ticket)
+        return lock
+
+    async def _acquire_lock(self, conversation_id: Text, ticket: int, wait_time_in_seconds: float) -> TicketLock:
+        while True:
+            lock = self.get_lock(conversation_id)
+            if lock is None or lock._ticket_for_ticket_number(ticket) is None:
+                lock = self._renewed(conversation_id, ticket, lock)
+            if not lock.is_locked(ticket):
+                return lock
+            await asyncio.sleep(wait_time_in_seconds)
+            self.update_lock(conversation_id)

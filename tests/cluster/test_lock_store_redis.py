@@ -1,0 +1,75 @@
+"""storage.lock_store against a real Redis: a message waiting behind the ticket of an instance that died
+(SIGKILL mid-turn) gets the lock once that ticket expires; Rasa's own RedisLockStore never does."""
+import asyncio
+import json
+import time
+import urllib.parse
+
+import pytest
+from rasa.core import lock_store as rasa_lock_store
+
+from storage.lock_store import RedisLockStore
+
+pytestmark = pytest.mark.cluster
+LIFETIME = 2
+
+
+def _store(cls, redis_url):
+    url = urllib.parse.urlsplit(redis_url)
+    return cls(host=url.hostname, port=url.port, db=3, key_prefix="locktest")
+
+
+def _dead_ticket(store, conversation):
+    """What an instance killed mid-turn leaves in Redis: the lock with its ticket."""
+    lock = {"conversation_id": conversation, "tickets": [json.dumps({"number": 1, "expires": time.time() + LIFETIME})]}
+    store.red.set(store.key_prefix + conversation, json.dumps(lock))
+
+
+async def _time_to_acquire(store, conversation, timeout):
+    started = time.monotonic()
+    async with store.lock(conversation, lock_lifetime=LIFETIME, wait_time_in_seconds=0.5):
+        return time.monotonic() - started
+
+
+async def test_rasa_s_lock_never_serves_a_ticket_that_expired_while_waiting(redis_url):
+    store = _store(rasa_lock_store.RedisLockStore, redis_url)
+    _dead_ticket(store, "rasa-conv")
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(_time_to_acquire(store, "rasa-conv", 0), LIFETIME * 3)
+    store.red.delete(store.key_prefix + "rasa-conv")
+
+
+async def test_the_waiter_gets_the_lock_once_the_dead_ticket_expired(redis_url, monkeypatch):
+    monkeypatch.setattr(rasa_lock_store, "LOCK_LIFETIME", LIFETIME)
+    store = _store(RedisLockStore, redis_url)
+    _dead_ticket(store, "conv")
+    waited = await asyncio.wait_for(_time_to_acquire(store, "conv", 0), LIFETIME * 3)
+    assert LIFETIME - 0.5 < waited < LIFETIME + 1.5
+    assert store.get_lock("conv") is None  # cleaned up as Rasa does
+
+
+async def test_live_tickets_still_serialise_the_turns(redis_url, monkeypatch):
+    monkeypatch.setattr(rasa_lock_store, "LOCK_LIFETIME", 10)
+    store, order = _store(RedisLockStore, redis_url), []
+
+    async def turn(name, hold):
+        async with store.lock("serial", lock_lifetime=10, wait_time_in_seconds=0.05):
+            order.append(f"{name}+")
+            await asyncio.sleep(hold)
+            order.append(f"{name}-")
+
+    first = asyncio.ensure_future(turn("a", 0.5))
+    await asyncio.sleep(0.05)
+    await asyncio.gather(first, turn("b", 0.1))
+    assert order == ["a+", "a-", "b+", "b-"]
+
+
+def test_built_from_the_endpoints_file_like_rasa_builds_it(redis_url):
+    from rasa.core.lock_store import LockStore
+    from rasa.utils.endpoints import EndpointConfig
+
+    url = urllib.parse.urlsplit(redis_url)
+    store = LockStore.create(EndpointConfig(url=url.hostname, type="storage.lock_store.RedisLockStore", port=url.port,
+                                            db=3, key_prefix="realname", socket_timeout=2))
+    assert isinstance(store, RedisLockStore) and store.key_prefix == "realname:lock:"
+    assert store.red.ping()
