@@ -4,7 +4,9 @@
 2. training time of a full `rasa train` (skip with --skip-training to reuse bench/last-training.json);
 3. REST round-trip latency p50/p95 after warm-up, at 1 and at 10 concurrent conversations;
 4. peak memory (VmHWM) of the Rasa server and of the action server;
-5. guided diagnosis: share of scripted conversations that reach the exact fix, and questions asked.
+5. guided diagnosis: share of scripted conversations that reach the exact fix, and questions asked;
+6. one conversation of 80 turns (bench/long_conversation.py): p50 of turns 1-20 / 41-60 / 61-80 and their
+   ratio, and the first answer after a fresh start against later answers.
 
 Prints the figures and writes bench/results.json. Only loopback addresses are contacted.
 """
@@ -233,6 +235,11 @@ def main() -> int:
                                          "action_server": peak_memory_mb(servers.actions.pid)}
         finally:
             servers.stop()
+
+    # Servers of their own, started fresh: the first answer after a start, and 80-turn conversations.
+    from bench import long_conversation
+
+    results["long_conversation"] = long_conversation.main(["--runs", "3"])
 
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n")
     print(json.dumps({k: v for k, v in results.items() if k != "heldout_nlu"}, ensure_ascii=False, indent=1))

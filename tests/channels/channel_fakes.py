@@ -463,3 +463,24 @@ def stream_system(topic: str, data: str = "{}", message_id: Optional[str] = None
                     "time": str(int(time.time() * 1000)), "topic": topic},
         "data": data,
     }
+
+
+def recording(rasa):
+    """`rasa` (a fake on_new_message) wrapped to record each text it is handed: (wrapped, texts)."""
+    texts: List[str] = []
+
+    async def wrapped(message):
+        texts.append(message.text)
+        await rasa(message)
+
+    return wrapped, texts
+
+
+async def until(predicate, timeout: float = 15.0) -> bool:
+    """Waits (asynchronously) until predicate() is true; False after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        await asyncio.sleep(0.05)
+    return False

@@ -12,7 +12,7 @@ import pytest
 from channels import dingtalk as dingtalk_module
 from channels.common import Button, Turn
 from channels.dingtalk import DingTalkInput, dingtalk_sign
-from channel_fakes import custom_only_rasa, dingtalk_message, dingtalk_signature
+from channel_fakes import custom_only_rasa, dingtalk_message, dingtalk_signature, recording, until
 
 SECRET = "dt-secret-for-tests"
 
@@ -276,13 +276,6 @@ def gateway(fake_dingtalk):
     gw.stop()
 
 
-async def until(predicate, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        await asyncio.sleep(0.05)
-    return False
 
 
 @pytest.mark.asyncio
@@ -356,12 +349,7 @@ async def test_stream_mode_retries_the_gateway_with_backoff(fake_dingtalk, gatew
 async def test_a_flooding_user_is_told_once_and_rasa_sees_nothing_more(fake_dingtalk):
     from channels.rate_limit import Limits
 
-    seen = []
-
-    async def counting_rasa(message):
-        seen.append(message.text)
-        await fake_rasa(message)
-
+    counting_rasa, seen = recording(fake_rasa)
     ch = channel(fake_dingtalk.base_url, limits=Limits(messages_per_minute=3))
     for n in range(6):
         await ch.process(dingtalk_message(fake_dingtalk.base_url, "s-flood", text=f"库中无此号 {n}", sender="flooder"), counting_rasa)
@@ -393,12 +381,7 @@ async def test_pictures_count_against_the_upload_limit(fake_dingtalk, monkeypatc
 
 @pytest.mark.asyncio
 async def test_a_long_text_is_cut_before_rasa(fake_dingtalk):
-    seen = []
-
-    async def recording_rasa(message):
-        seen.append(message.text)
-        await fake_rasa(message)
-
+    recording_rasa, seen = recording(fake_rasa)
     ch = channel(fake_dingtalk.base_url)
     await ch.process(dingtalk_message(fake_dingtalk.base_url, "s-long", text="库" * 20000), recording_rasa)
     assert len(seen[0]) == 5000

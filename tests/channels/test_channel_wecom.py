@@ -349,12 +349,9 @@ def test_signature_helper_matches_independent_sha1():
 async def test_a_flooding_user_is_told_once_and_rasa_sees_nothing_more(fake_wecom):
     from channels.rate_limit import Limits
 
-    seen = []
+    from channel_fakes import recording
 
-    async def counting_rasa(message):
-        seen.append(message.text)
-        await fake_rasa(message)
-
+    counting_rasa, seen = recording(fake_rasa)
     ch = live_channel(fake_wecom, limits=Limits(messages_per_minute=2))
     for n in range(5):
         await ch.process({"FromUserName": "flood", "MsgType": "text", "Content": "库中无此号" + "啊" * 9000,

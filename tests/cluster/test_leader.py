@@ -1,24 +1,14 @@
 """channels.leader against a real Redis: one DingTalk Stream connection across instances, and a
 takeover when the holder stops. Needs redis-server (scripts/install_cluster_deps.sh installs it)."""
 import asyncio
-import time
 
 import pytest
-from channel_fakes import FakeApi, FakeStreamGateway
+from channel_fakes import FakeApi, FakeStreamGateway, until
 
 from channels.leader import RedisLease
 
 pytestmark = pytest.mark.cluster
 SECRET = "dt-secret-for-tests"
-
-
-async def until(predicate, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        await asyncio.sleep(0.05)
-    return False
 
 
 async def test_one_holder_at_a_time_and_a_release_hands_over(redis_url):
