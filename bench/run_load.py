@@ -98,8 +98,10 @@ def _comm(pid: int) -> str:
 def memory(root_pid: int) -> Dict[str, float]:
     """RSS of every process under root_pid, summed per kind (rasa:5006, actions, nginx, postgres, ...)."""
     totals: Dict[str, float] = {}
-    for pid in tree(root_pid)[1:]:
+    for pid in tree(root_pid):
         name = _comm(pid)
+        if name in ("bash", "python", "?"):
+            continue  # the orchestrator (the cluster's supervisor), not a server
         totals[name] = round(totals.get(name, 0.0) + rss_mb(pid), 1)
     return dict(sorted(totals.items()))
 
@@ -127,6 +129,7 @@ class Target:
             self.url = f"http://127.0.0.1:{rasa_port}"
         else:
             proxy = 5205
+            os.chmod(workdir, 0o711)  # PostgreSQL (run as `postgres`) and nginx's workers must enter it
             self.process = subprocess.Popen(
                 [PY, "-m", "service.cluster", "--proxy-port", str(proxy), "--base-port", "5206",
                  "--instances", str(instances), "--data-dir", str(workdir / "cluster"),
@@ -139,7 +142,9 @@ class Target:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise SystemExit(f"{self.kind} servers exited; see {self.log.name}")
+                self.log.flush()
+                tail = Path(self.log.name).read_text(encoding="utf-8", errors="replace")[-3000:]
+                raise SystemExit(f"{self.kind} servers exited; the end of {self.log.name}:\n{tail}")
             try:
                 answer = requests.post(f"{self.url}/webhooks/rest/webhook", json={"sender": "warm", "message": "你好"},
                                        timeout=10)
@@ -237,6 +242,9 @@ def main() -> int:
     results = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "machine": {
         "cores": os.cpu_count(), "arch": platform.machine(), "python": platform.python_version()},
         "users": args.users, "seconds": args.seconds, "targets": {}}
+    if RESULTS.exists() and args.targets != "single,cluster":
+        # One target re-measured: keep the other's latest figures (they carry their own dates).
+        results["targets"] = json.loads(RESULTS.read_text(encoding="utf-8")).get("targets", {})
     for kind in [k.strip() for k in args.targets.split(",") if k.strip()]:
         with tempfile.TemporaryDirectory(prefix=f"bench-load-{kind}-") as tmp:
             target = Target(kind, Path(tmp), args.instances)
@@ -247,7 +255,7 @@ def main() -> int:
                     speed = machine_speed_ms()
                     figures = run_load(target.url, args.users, args.seconds, seed=number)
                     figures.update(memory_before_mb=before, memory_after_mb=memory(target.process.pid),
-                                   machine_loop_ms=speed)
+                                   machine_loop_ms=speed, date=results["date"])
                     runs.append(figures)
                     print(f"[{kind} run {number + 1}] {json.dumps(figures, ensure_ascii=False)}", flush=True)
                 results["targets"][kind] = runs
