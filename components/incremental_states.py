@@ -17,12 +17,20 @@ function returns, state for state (tested on real trackers, tests/components/tes
   conversation, and anything that differs (a masked ID number, a reverted turn) is redone from there.
 - Rasa's `applied_events` (which drops reverted turns and a form's happy-path turns, sometimes
   retroactively) is continued from the previous call's result only when the new events are appended
-  after the same ones and name no new loop; otherwise it is redone from the start with Rasa's rules.
+  after the same ones (for this, user messages count by their type alone: applied_events reads nothing
+  else of them) and name no new loop; otherwise it is redone from the start with Rasa's rules.
 - States are replayed from a saved copy of the replay tracker at the last turn both calls share (the last
   CHECKPOINTS turns are kept); the final state (the current one) is always computed afresh.
 - Rasa's callers change the returned states in place (`_choose_last_user_input` pops from the last
   state's user part, which MemoizationPolicy's states share with earlier ones): those are handed out as
   copies that keep Rasa's sharing, so the remembered states never change.
+- Within a message the same tracker is asked again and again with only events appended (and across
+  messages, the tracker store hands out the stored event objects again: storage/tracker_store.py): when
+  the events start with the very objects of the previous call (identity), the contents of those before
+  the previous call's last user message are not compared again (only its UserUttered and what follows
+  are: NLU and DefinePrevUserUtteredFeaturization change the latest message in place), and where the
+  remembered applied events stop matching is found by list comparison and bisection, so a call costs
+  what the new events cost, not the length of the conversation.
 - Anything else goes to the original: event types other than the plain ones listed in _FIELDS (e.g.
   EntitiesAdded, StoryExported, subclasses), trackers of other types (training's
   TrackerWithCachedStates), a tracker with max_event_history.
@@ -32,6 +40,8 @@ Rasa 3.6.21 and only if the function is still Rasa's original.
 """
 from __future__ import annotations
 
+import bisect
+import operator
 import threading
 import weakref
 from collections import OrderedDict
@@ -201,7 +211,7 @@ def _clone(tracker: DialogueStateTracker) -> DialogueStateTracker:
 
 class _Entry:
     __slots__ = ("domain", "params", "slots_key", "sigs", "applied", "loop_names",
-                 "states_applied", "states", "checkpoints")
+                 "states_applied", "states", "checkpoints", "events", "last_user")
 
 
 _cache: "OrderedDict[Tuple, _Entry]" = OrderedDict()
@@ -211,6 +221,19 @@ _lock = threading.Lock()
 def _slots_key(tracker: DialogueStateTracker) -> Tuple:
     return tuple((name, type(slot), repr(slot.initial_value), slot.influence_conversation)
                  for name, slot in tracker.slots.items())
+
+
+def _identical_prefix(events, old) -> int:
+    from components.applied_events import identical_prefix
+
+    return identical_prefix(events, old)
+
+
+def _last_user_before(events, end: int) -> int:
+    for back in range(end - 1, -1, -1):
+        if type(events[back]) is UserUttered:
+            return back
+    return 0
 
 
 def _handed_out(before: List[Dict], final: Dict, final_remembered: bool) -> List[Dict]:
@@ -243,10 +266,6 @@ def states_for_tracker_history(
     if type(tracker) is not DialogueStateTracker or tracker._max_event_history is not None:
         return _original(self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
     events = list(tracker.events)
-    sigs = _signatures(events)
-    if sigs is None:
-        return _original(self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
-
     params = (bool(omit_unset_slots), bool(ignore_rule_only_turns), repr(rule_only_data))
     key = (tracker.sender_id, params)
     slots_key = _slots_key(tracker)
@@ -254,6 +273,20 @@ def states_for_tracker_history(
         entry = _cache.pop(key, None)
     if entry is not None and (entry.domain() is not self or entry.params != params or entry.slots_key != slots_key):
         entry = None
+    cut = 0
+    if entry is not None:
+        # the same objects: contents compared again from the last user message before the first other one
+        identical = _identical_prefix(events, entry.events)
+        cut = entry.last_user if identical == len(entry.events) else _last_user_before(events, identical)
+    tail = _signatures(events[cut:])
+    if tail is None:
+        return _original(self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+    sigs = entry.sigs[:cut] + tail if cut else tail
+    last_user = len(events)
+    for back in range(len(events) - 1, -1, -1):
+        if type(events[back]) is UserUttered:
+            last_user = back
+            break
 
     # 1. applied events (indices into `events`), continued when only events were appended
     same = 0
@@ -263,13 +296,23 @@ def states_for_tracker_history(
         if sigs[:limit] == old[:limit]:
             same = limit
         else:
+            same = min(cut, limit)  # sigs[:cut] are the remembered ones themselves
             while same < limit and sigs[same] == old[same]:
                 same += 1
-    new_loop_names = {e.name for e in events[same:] if isinstance(e, ActiveLoop) and e.name}
-    if entry is not None and same == len(entry.sigs) and new_loop_names <= entry.loop_names:
+    # applied events read of a user message only its type: one whose contents changed (the latest, by
+    # DefinePrevUserUtteredFeaturization) does not stop the applied events from being continued
+    same_applied = same
+    if entry is not None:
+        old = entry.sigs
+        limit = min(len(old), len(sigs))
+        while same_applied < limit and (sigs[same_applied] == old[same_applied] or (
+                sigs[same_applied][0] is UserUttered and old[same_applied][0] is UserUttered)):
+            same_applied += 1
+    new_loop_names = {e.name for e in events[same_applied:] if isinstance(e, ActiveLoop) and e.name}
+    if entry is not None and same_applied == len(entry.sigs) and new_loop_names <= entry.loop_names:
         applied = entry.applied[:]
         loop_names = entry.loop_names
-        _continue_applied(tracker, events, same, applied, loop_names)
+        _continue_applied(tracker, events, same_applied, applied, loop_names)
     else:
         loop_names = {e.name for e in events if isinstance(e, ActiveLoop) and e.name}
         applied = []
@@ -279,16 +322,19 @@ def states_for_tracker_history(
     resume = None
     if entry is not None:
         old_applied = entry.states_applied
-        q = 0
-        limit = min(len(old_applied), len(applied))
-        while q < limit and applied[q] == old_applied[q] and applied[q] < same:
-            q += 1
+        limit = min(len(old_applied), len(applied), bisect.bisect_left(applied, same))
+        if applied[:limit] == old_applied[:limit]:
+            q = limit
+        else:
+            q = 0
+            while q < limit and applied[q] == old_applied[q]:
+                q += 1
         for checkpoint in reversed(entry.checkpoints):
             if checkpoint[0] <= q:
                 resume = checkpoint
                 break
 
-    applied_events = [events[i] for i in applied]
+    applied_events = list(map(events.__getitem__, applied))
     if resume is not None:
         position, n_states, replay, last_ml, was_hidden = resume
         states = entry.states[:n_states]
@@ -316,6 +362,7 @@ def states_for_tracker_history(
     entry = entry or _Entry()
     entry.domain, entry.params, entry.slots_key = weakref.ref(self), params, slots_key
     entry.sigs, entry.applied, entry.loop_names = sigs, applied, loop_names
+    entry.events, entry.last_user = events, last_user
     entry.states_applied, entry.states = applied, kept
     entry.checkpoints = checkpoints[-CHECKPOINTS:]
     with _lock:

@@ -12,6 +12,19 @@ Rasa's own two queries written once as plain SQL (no ORM query to build and comp
 turn's events go in one INSERT, and with SQLite the connections stay open and the file is written
 in WAL mode (see _tune_sqlite). Rows, columns and results are the ones Rasa's store has (tested).
 
+A read of the latest session does not fetch and replay the whole conversation again either (that cost grew
+with every turn: ~9 ms at turn 80): the store keeps, per conversation (CACHED_CONVERSATIONS, least recently
+used dropped), the tracker its last read built from the database rows, never handed out itself. The next
+read is one statement that returns the count, min(id), max(id) and sum(id) of the sender's latest session
+together with the rows written since (id > the last id read): when those figures are the cached rows' plus
+the new rows', the new rows (masked, as written; json.loads as always) are applied to the cached tracker, as
+DialogueStateTracker.from_dict applies them, and a copy is handed out (its own events deque, slots, loop and
+action dicts; the stored event objects themselves are shared, as Rasa shares them between a tracker and its
+copies). Anything else (another instance started a session, rows removed, a cold cache, an event type
+outside the plain ones) is a full read, so what is returned is always exactly what a read from the
+database at that moment gives: never the unmasked in-turn events (the cache holds only rows read back),
+never stale rows when another instance (the cluster's shared PostgreSQL) wrote in between.
+
 With PostgreSQL (the cluster, service/cluster.py) the pool checks a connection before using it and a
 connection attempt gives up after CONNECT_TIMEOUT seconds, so a database restart costs no turn once it
 is back. While the database is down, a turn fails instead of being answered from an empty
@@ -23,14 +36,18 @@ user is asked to send the message again, and the conversation stays where it was
 """
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import re
-from typing import Any, Dict, Optional, Text
+import threading
+from collections import OrderedDict
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 import sqlalchemy as sa
 from rasa.core.agent import Agent
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core import events as rasa_events
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
@@ -49,6 +66,8 @@ MASKED_KEYS = frozenset({"text", "value"})
 class MaskingSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._cache: "OrderedDict[Text, _CachedSession]" = OrderedDict()
+        self._cache_lock = threading.Lock()
         if self.engine.dialect.name == "sqlite":
             self._tune_sqlite()
         elif self.engine.dialect.name == "postgresql":
@@ -83,13 +102,44 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
     async def _retrieve(
         self, sender_id: Text, fetch_events_from_all_sessions: bool
     ) -> Optional[DialogueStateTracker]:
-        query = _ALL_EVENTS if fetch_events_from_all_sessions else _LATEST_SESSION_EVENTS
-        with self.session_scope() as session:
-            rows = session.execute(query, _parameters(sender_id))
-            events = [json.loads(data) for (data,) in rows]
-        if not (self.domain and events):
-            return None
-        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        if fetch_events_from_all_sessions or not self.domain:
+            query = _ALL_EVENTS if fetch_events_from_all_sessions else _LATEST_SESSION_EVENTS
+            with self.session_scope() as session:
+                rows = session.execute(query, _parameters(sender_id))
+                events = [json.loads(data) for (data,) in rows]
+            if not (self.domain and events):
+                return None
+            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return self._latest_session(sender_id)
+
+    def _latest_session(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        """The latest session as DialogueStateTracker.from_dict builds it from the rows (module doc)."""
+        with self._cache_lock:
+            cached = self._cache.pop(sender_id, None)
+        if cached is not None and cached.slots is not self.domain.slots:
+            cached = None
+        if cached is not None:
+            with self.session_scope() as session:
+                rows = session.execute(_LATEST_SESSION_CHECK, {**_parameters(sender_id), "last_id": cached.max_id}).all()
+            (_, _, count, min_id, max_id, sum_id), new = rows[0], rows[1:]
+            new_ids = [row[0] for row in new]
+            if (count, min_id, max_id, sum_id) != cached.figures_with(new_ids) or not cached.append(
+                    [row[1] for row in new], new_ids):
+                cached = None
+        if cached is None:
+            with self.session_scope() as session:
+                rows = session.execute(_LATEST_SESSION_ROWS, _parameters(sender_id)).all()
+            if not rows:
+                return None
+            cached = _CachedSession(sender_id, self.domain.slots)
+            if not cached.append([data for _, data in rows], [row_id for row_id, _ in rows]):
+                return DialogueStateTracker.from_dict(sender_id, [json.loads(data) for _, data in rows],
+                                                      self.domain.slots)
+        with self._cache_lock:
+            self._cache[sender_id] = cached
+            while len(self._cache) > CACHED_CONVERSATIONS:
+                self._cache.popitem(last=False)
+        return cached.hand_out()
 
     async def has_user_message(self, sender_id: Text, message_id: Text) -> bool:
         """True when a user event with `message_id` is stored for the sender: one indexed query, so a
@@ -126,6 +176,105 @@ _HAS_MESSAGE = sa.text(
 #: Message ids the LIKE pattern can hold as they are (nginx's $request_id is 32 hex digits).
 _MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:-]{8,128}")
 _ALL_EVENTS = sa.text("SELECT data FROM events WHERE sender_id = :sender_id ORDER BY id")
+_LATEST_SESSION_ROWS = sa.text(f"SELECT id, data {_LATEST_SESSION} ORDER BY id")
+# One statement (one snapshot of the table): the latest session's figures, then the rows written since.
+_LATEST_SESSION_CHECK = sa.text(f"""
+    SELECT -1 AS id, NULL AS data, count(*) AS n, min(id) AS lo, max(id) AS hi, sum(id) AS total {_LATEST_SESSION}
+    UNION ALL
+    SELECT id, data, NULL, NULL, NULL, NULL FROM events WHERE sender_id = :sender_id AND id > :last_id
+    ORDER BY 1""")
+
+#: Conversations whose latest session the store keeps (least recently used dropped first).
+CACHED_CONVERSATIONS = 128
+_INF = float("inf")
+# Events whose replay only sets the tracker's own fields (no in-place change of earlier events): a session
+# with any other type (EntitiesAdded, StoryExported, ...) is read in full every time.
+_PLAIN_EVENTS = frozenset({
+    rasa_events.UserUttered, rasa_events.ActionExecuted, rasa_events.SlotSet, rasa_events.ActiveLoop,
+    rasa_events.LoopInterrupted, rasa_events.FollowupAction, rasa_events.ActionExecutionRejected,
+    rasa_events.DefinePrevUserUtteredFeaturization, rasa_events.BotUttered, rasa_events.AgentUttered,
+    rasa_events.AllSlotsReset, rasa_events.ReminderScheduled, rasa_events.ReminderCancelled,
+    rasa_events.ConversationPaused, rasa_events.ConversationResumed, rasa_events.SessionStarted,
+    rasa_events.Restarted, rasa_events.ActionReverted, rasa_events.UserUtteranceReverted,
+})
+
+
+class _CachedSession:
+    """The tracker DialogueStateTracker.from_dict built from a sender's latest-session rows (never handed
+    out itself), and the figures of those rows."""
+
+    def __init__(self, sender_id: Text, slots: Any) -> None:
+        self.slots = slots
+        self.tracker = DialogueStateTracker(sender_id, slots)  # what from_dict / from_events start from
+        self.count, self.min_id, self.max_id, self.sum_id = 0, None, None, 0
+
+    def figures_with(self, new_ids: List[int]) -> Tuple:
+        if not new_ids:
+            return self.count, self.min_id, self.max_id, self.sum_id if self.count else None
+        return (self.count + len(new_ids), self.min_id if self.count else new_ids[0], new_ids[-1],
+                self.sum_id + sum(new_ids))
+
+    def append(self, data: List[Text], ids: List[int]) -> bool:
+        """Applies the rows' events (from_dict's deserialise_events, then from_events' update); False when
+        one is not a plain event (the entry is then dropped)."""
+        new = rasa_events.deserialise_events([json.loads(text) for text in data])
+        if len(new) != len(data) or any(type(event) not in _PLAIN_EVENTS or not event.timestamp <= _INF
+                                        for event in new):
+            return False
+        for event in new:
+            self.tracker.update(event, None)
+        self.count, self.min_id, self.max_id, self.sum_id = (
+            self.count + len(ids), self.min_id if self.count else (ids[0] if ids else None),
+            ids[-1] if ids else self.max_id, self.sum_id + sum(ids))
+        return True
+
+    def hand_out_plain(self) -> DialogueStateTracker:
+        from components.tracker_copy import clone
+
+        return clone(self.tracker)
+
+    def hand_out(self) -> DialogueStateTracker:
+        """A tracker equal to the cached one that nothing done to it reaches the cache: its own events deque,
+        slots, latest_action dict and active loop, and latest message / bot utterance when those are
+        the placeholders of a tracker without one (not one of its events)."""
+        cached = self.tracker
+        tracker = object.__new__(DialogueStateTracker)
+        tracker.__dict__.update(cached.__dict__)
+        tracker.events = cached._create_events(cached.events)
+        slots = {}
+        for name, slot in cached.slots.items():
+            copied = object.__new__(type(slot))
+            copied.__dict__.update(slot.__dict__)
+            slots[name] = copied
+        tracker.slots = slots
+        if isinstance(cached.latest_action, dict):
+            tracker.latest_action = dict(cached.latest_action)
+        if cached.active_loop is not None:  # TrackerActiveLoop: interrupt_loop, reject_action change it in place
+            tracker.active_loop = copy.copy(cached.active_loop)
+        for name in ("latest_message", "latest_bot_utterance"):
+            value = getattr(cached, name)
+            if value is not None and not _is_one_of(value, cached.events):
+                setattr(tracker, name, copy.copy(value))
+        _tell_tracker_copy(tracker, self)
+        return tracker
+
+
+def _tell_tracker_copy(tracker: DialogueStateTracker, cached: "_CachedSession") -> None:
+    """The cached tracker is what Rasa's tracker.copy() replays to (a fresh tracker, every event applied
+    with `update`): components.tracker_copy starts the turn's copies from a copy of it."""
+    try:
+        from components import tracker_copy
+    except ImportError:  # pragma: no cover
+        return
+    replay = cached.hand_out_plain()
+    tracker_copy.remember(tracker, replay)
+
+
+def _is_one_of(value: Any, events: Any) -> bool:
+    for event in reversed(events):
+        if event is value:
+            return True
+    return False
 
 
 def _parameters(sender_id: Text) -> Dict[Text, Any]:

@@ -157,3 +157,116 @@ async def test_a_stored_user_message_is_found_by_its_id(tmp_path):
     assert not await store.has_user_message("s1", "ffffffffffffffff")
     assert not await store.has_user_message("s2", "a1b2c3d4e5f6a7b8")
     assert not await store.has_user_message("s1", "%")  # a pattern is not an id
+
+
+# --- the cached latest session (MaskingSQLTrackerStore._latest_session) -----------------------------------
+
+import copy as _copy  # noqa: E402
+import json as _json  # noqa: E402
+from pathlib import Path as _Path  # noqa: E402
+
+from rasa.shared.core.events import ActionExecuted, SessionStarted  # noqa: E402
+from rasa.shared.core.events import Event as _Event  # noqa: E402
+
+_ROOT = _Path(__file__).resolve().parents[2]
+_EVENTS = _json.loads((_ROOT / "tests" / "components" / "data" / "long_conversation_events.json").read_text(
+    encoding="utf-8"))
+
+
+def _state(tracker):
+    data = dict(tracker.__dict__)
+    events = [e.as_dict() for e in data.pop("events")]
+    slots = {name: (type(slot), dict(slot.__dict__)) for name, slot in data.pop("slots").items()}
+    rest = {}
+    for name in ("latest_message", "latest_bot_utterance"):
+        value = data.pop(name)
+        rest[name] = None if value is None else {k: v for k, v in value.as_dict().items() if k != "timestamp"}
+    return events, slots, rest, data
+
+
+async def _database_read(db, domain, sender):
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    return await SQLTrackerStore(domain=domain, dialect="sqlite", db=str(db)).retrieve(sender)
+
+
+def _turns(events):
+    starts = [i for i, e in enumerate(events) if e["event"] == "user"] + [len(events)]
+    return [events[:end] for end in starts[1:]]
+
+
+@pytest.fixture(scope="module")
+def full_domain():
+    return Domain.load(str(_ROOT / "domain"))
+
+
+async def test_a_cached_read_is_what_the_database_gives_turn_after_turn(tmp_path, full_domain):
+    db = tmp_path / "c.db"
+    store = MaskingSQLTrackerStore(domain=full_domain, dialect="sqlite", db=str(db))
+    events = _copy.deepcopy(_EVENTS[:400])
+    users = [i for i, e in enumerate(events) if e["event"] == "user"]
+    events[users[3]]["text"] = f"我的身份证号是 {NUMBER}"  # typed in a turn: masked when saved and read
+    tracker = None
+    for turn in _turns(events):
+        tracker = await store.retrieve("s1") or DialogueStateTracker("s1", full_domain.slots)
+        for data in turn[len(tracker.events):]:
+            tracker.update(_Event.from_parameters(_copy.deepcopy(data)))
+        await store.save(tracker)
+        tracker.update(SlotSet("doc_number", NUMBER))  # changed after the save: never reaches a read
+        read = await store.retrieve("s1")
+        assert _state(read) == _state(await _database_read(db, full_domain, "s1"))
+    assert store._cache["s1"].count == len(read.events)
+    texts = " ".join(str(e.as_dict()) for e in read.events)
+    assert NUMBER not in texts and "1101********002X" in texts
+
+
+async def test_another_instance_writing_in_between_is_read(tmp_path, full_domain):
+    db = tmp_path / "c.db"
+    first = MaskingSQLTrackerStore(domain=full_domain, dialect="sqlite", db=str(db))
+    second = MaskingSQLTrackerStore(domain=full_domain, dialect="sqlite", db=str(db))
+    turns = _turns(_copy.deepcopy(_EVENTS[:300]))
+    for n, turn in enumerate(turns):
+        store = first if n % 3 else second  # the cluster: turns answered by either instance
+        tracker = await store.retrieve("s1") or DialogueStateTracker("s1", full_domain.slots)
+        for data in turn[len(tracker.events):]:
+            tracker.update(_Event.from_parameters(_copy.deepcopy(data)))
+        if n == 10:  # a new session started by the other instance
+            tracker.update(ActionExecuted("action_session_start"))
+            tracker.update(SessionStarted())
+            tracker.update(ActionExecuted("action_listen"))
+        await store.save(tracker)
+        for reader in (first, second):
+            assert _state(await reader.retrieve("s1")) == _state(await _database_read(db, full_domain, "s1"))
+
+
+async def test_what_a_turn_does_to_its_tracker_does_not_reach_the_cache(tmp_path, full_domain):
+    db = tmp_path / "c.db"
+    store = MaskingSQLTrackerStore(domain=full_domain, dialect="sqlite", db=str(db))
+    loops = 0
+    for end in range(150, 300, 7):
+        tracker = await store.retrieve("s1") or DialogueStateTracker("s1", full_domain.slots)
+        for data in _EVENTS[len(tracker.events):end]:
+            tracker.update(_Event.from_parameters(_copy.deepcopy(data)))
+        await store.save(tracker)
+        read = await store.retrieve("s1")  # from the cache
+        if read.active_loop is not None:  # what interrupt_loop / reject_action do
+            loops += 1
+            read.active_loop.is_interrupted = not read.active_loop.is_interrupted
+            read.active_loop.rejected = True
+        read.latest_action["action_name"] = "x"
+        read.update(SlotSet("region", "中国澳门"))
+        read.update(UserUttered("你好"))
+        assert _state(await store.retrieve("s1")) == _state(await _database_read(db, full_domain, "s1"))
+    assert loops
+
+
+async def test_rows_removed_or_changed_in_the_database_are_read_again(tmp_path, full_domain):
+    db = tmp_path / "c.db"
+    store = MaskingSQLTrackerStore(domain=full_domain, dialect="sqlite", db=str(db))
+    await store.save(DialogueStateTracker.from_dict("s1", _copy.deepcopy(_EVENTS[:120]), full_domain.slots))
+    await store.retrieve("s1")
+    store.engine.dispose()
+    with sqlite3.connect(db) as connection:
+        connection.execute("DELETE FROM events WHERE id = (SELECT max(id) FROM events)")
+    assert _state(await store.retrieve("s1")) == _state(await _database_read(db, full_domain, "s1"))
+    assert await store.retrieve("nobody") is None
