@@ -36,7 +36,6 @@ user is asked to send the message again, and the conversation stays where it was
 """
 from __future__ import annotations
 
-import copy
 import itertools
 import json
 import re
@@ -237,24 +236,7 @@ class _CachedSession:
         """A tracker equal to the cached one that nothing done to it reaches the cache: its own events deque,
         slots, latest_action dict and active loop, and latest message / bot utterance when those are
         the placeholders of a tracker without one (not one of its events)."""
-        cached = self.tracker
-        tracker = object.__new__(DialogueStateTracker)
-        tracker.__dict__.update(cached.__dict__)
-        tracker.events = cached._create_events(cached.events)
-        slots = {}
-        for name, slot in cached.slots.items():
-            copied = object.__new__(type(slot))
-            copied.__dict__.update(slot.__dict__)
-            slots[name] = copied
-        tracker.slots = slots
-        if isinstance(cached.latest_action, dict):
-            tracker.latest_action = dict(cached.latest_action)
-        if cached.active_loop is not None:  # TrackerActiveLoop: interrupt_loop, reject_action change it in place
-            tracker.active_loop = copy.copy(cached.active_loop)
-        for name in ("latest_message", "latest_bot_utterance"):
-            value = getattr(cached, name)
-            if value is not None and not _is_one_of(value, cached.events):
-                setattr(tracker, name, copy.copy(value))
+        tracker = self.hand_out_plain()
         _tell_tracker_copy(tracker, self)
         return tracker
 
@@ -268,13 +250,6 @@ def _tell_tracker_copy(tracker: DialogueStateTracker, cached: "_CachedSession") 
         return
     replay = cached.hand_out_plain()
     tracker_copy.remember(tracker, replay)
-
-
-def _is_one_of(value: Any, events: Any) -> bool:
-    for event in reversed(events):
-        if event is value:
-            return True
-    return False
 
 
 def _parameters(sender_id: Text) -> Dict[Text, Any]:
