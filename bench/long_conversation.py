@@ -113,9 +113,10 @@ class Servers:
         self.actions_port, self.rasa_port = free_port(), free_port()
         endpoints = write_local_endpoints(workdir / "endpoints.yml", self.actions_port, workdir / "long.db")
         pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-        env = dict(os.environ, PYTHONPATH=pythonpath, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2",
-                   **(env or {}))
-        env.pop("REALNAME_API_TOKEN", None)
+        extra = env or {}
+        env = dict(os.environ, PYTHONPATH=pythonpath, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2")
+        env.pop("REALNAME_API_TOKEN", None)  # the API stays off unless the caller's `env` turns it on
+        env.update(extra)
         self.log_path = workdir / "servers.log"
         log = open(self.log_path, "w")
         self.actions = subprocess.Popen([PY, "-m", "rasa_sdk", "--actions", "actions", "-p", str(self.actions_port)],

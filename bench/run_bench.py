@@ -35,9 +35,9 @@ sys.path.insert(0, str(ROOT))
 
 from realname.catalog import KNOWLEDGE_DIR  # noqa: E402
 from realname.diagnosis import FACTS  # noqa: E402
+from bench import long_conversation  # noqa: E402
+from bench.long_conversation import percentile  # noqa: E402
 from scripts import score_heldout_nlu  # noqa: E402
-from scripts.local_endpoints import write_local_endpoints  # noqa: E402
-from scripts.wait_port import wait_port  # noqa: E402
 
 PY = sys.executable
 RASA = str(Path(PY).parent / "rasa")
@@ -59,11 +59,6 @@ def machine_speed_ms() -> float:
         return (time.perf_counter() - start) * 1000
 
     return round(statistics.median(loop() for _ in range(7)), 1)
-
-
-def percentile(values, share):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 def measure_training() -> float:
@@ -93,47 +88,18 @@ def _children(pid: int):
         return []
 
 
-class Servers:
-    """The action server and the Rasa server as `make serve` runs them (service/serve.py), with the API
-    on behind a throw-away token (the diagnosis figures read slots) and the REST channel's rate limits
-    off (bench/credentials.bench.yml: a benchmark floods on purpose)."""
+class Servers(long_conversation.Servers):
+    """The servers as `make serve` runs them (bench/long_conversation.py), with the API on behind a throw-away
+    token: the diagnosis figures read slots."""
 
     def __init__(self, workdir: Path):
-        self.rasa_port, self.actions_port = 5105, 5155
         self.token = uuid.uuid4().hex + uuid.uuid4().hex
-        endpoints = write_local_endpoints(workdir / "endpoints.yml", self.actions_port, workdir / "bench.db")
-        env = dict(os.environ, PYTHONPATH=str(ROOT), RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2",
-                   SANIC_HOST="127.0.0.1", REALNAME_API_TOKEN=self.token)
-        log = open(workdir / "servers.log", "w")
-        self.actions = subprocess.Popen([RASA, "run", "actions", "--port", str(self.actions_port)], cwd=ROOT,
-                                        env=env, stdout=log, stderr=log)
-        self.rasa = subprocess.Popen(
-            [PY, "-m", "service.serve", "--port", str(self.rasa_port), "-m", str(MODEL),
-             "--endpoints", str(endpoints), "--credentials", str(ROOT / "bench" / "credentials.bench.yml")],
-            cwd=ROOT, env=env, stdout=log, stderr=log)
-        if not (wait_port(self.actions_port, 120) and wait_port(self.rasa_port, 300)):
-            self.stop()
-            raise SystemExit(f"servers did not start; see {workdir / 'servers.log'}")
-
-    def send(self, sender: str, text: str, http=requests):
-        response = http.post(f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook",
-                             json={"sender": sender, "message": text}, timeout=60)
-        response.raise_for_status()
-        return response.json()
+        super().__init__(workdir, env={"REALNAME_API_TOKEN": self.token, "SANIC_HOST": "127.0.0.1"})
 
     def slots(self, sender: str):
         tracker = requests.get(f"http://127.0.0.1:{self.rasa_port}/conversations/{sender}/tracker",
                                params={"token": self.token}, timeout=30)
         return tracker.json()["slots"]
-
-    def stop(self):
-        for process in (self.rasa, self.actions):
-            process.terminate()
-        for process in (self.rasa, self.actions):
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 def timed_send(servers: Servers, sender: str, text: str, http) -> float:
@@ -237,8 +203,6 @@ def main() -> int:
             servers.stop()
 
     # Servers of their own, started fresh: the first answer after a start, and 80-turn conversations.
-    from bench import long_conversation
-
     results["long_conversation"] = long_conversation.main(["--runs", "3"])
 
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n")
