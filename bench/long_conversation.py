@@ -4,13 +4,20 @@
 (service/serve.py, the repository's endpoints with free ports and a fresh SQLite file, the REST
 channel with the benchmark's rate limits off), then
 
-- times the very first answer after the start (a failure message: NLU, policies, the action server);
+- times the very first answer after the start (a failure message: NLU, policies, the action server), and
+  the same message later, each after a pause of PAUSE_SECONDS (what the first one follows too: the
+  start); back-to-back answers are faster than any answer after a pause (warm CPU caches, the health
+  check of the action server trusted for half a second), so that is the fair comparison;
 - runs an 80-turn conversation 3 times, each with a fresh sender id, on one keep-alive connection:
   pasted rejection messages, the answers to the follow-up questions (a value or 「跳过」), buttons the
   bot offered (「还有其他问题」), greetings and thanks, cycled so the conversation goes through the
   diagnosis form again and again;
 - prints the p50 of turns 1–20, 41–60 and 61–80 and the ratio p50(61–80) / p50(1–20) (target ≤ 1.2),
-  and the first answer against the p50 of the later answers.
+  and the first answer against the p50 of the later answers;
+- and the same comparison message for message: each of turns 61–80 against the p50 of the same text in
+  turns 1–20 of its run (the p50 of those ratios). The bands hold different mixes of turns: the questions
+  come in the first turns only (the answers are remembered), so later bands hold more pastes, which call
+  three actions; this figure is the growth with the conversation's length alone.
 
 Only loopback addresses are contacted. The machine is shared: compare figures within one run.
 """
@@ -46,6 +53,8 @@ TURNS = 80
 RUNS = 3
 BANDS = ((1, 20), (41, 60), (61, 80))
 FIRST_MESSAGE = "证件电子信息核验不合格"
+PAUSE_SECONDS = 2.0
+PAUSED_MESSAGES = 5
 
 # What the user says when the bot asked nothing: cycled. A ("button", payload) is pressed only when the
 # bot's last answer offered it (the fix offers 「还有其他问题」 = /fail_unspecified); else it is skipped.
@@ -187,6 +196,18 @@ def band_p50(times: Sequence[Sequence[float]], first: int, last: int) -> float:
     return statistics.median(t for run in times for t in run[first - 1:last])
 
 
+def same_message_ratio(times: Sequence[Sequence[float]], texts: Sequence[Sequence[str]]) -> Optional[float]:
+    """p50 over turns 61–80 of (its time / p50 of the same text's times in turns 1–20 of the same run)."""
+    ratios = []
+    for run_times, run_texts in zip(times, texts):
+        early: Dict[str, List[float]] = {}
+        for text, ms in zip(run_texts[:20], run_times[:20]):
+            early.setdefault(text, []).append(ms)
+        ratios += [ms / statistics.median(early[text]) for text, ms in zip(run_texts[60:80], run_times[60:80])
+                   if text in early]
+    return round(statistics.median(ratios), 2) if ratios else None
+
+
 def main(argv: Optional[List[str]] = None) -> Dict[str, object]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=RUNS)
@@ -202,15 +223,22 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, object]:
                 start = time.perf_counter()
                 servers.send(f"first-{uuid.uuid4().hex[:8]}", FIRST_MESSAGE, http)
                 first_ms = (time.perf_counter() - start) * 1000
-                times = []
+                times, texts = [], []
                 for run in range(args.runs):
                     sender = f"long-{run}-{uuid.uuid4().hex[:8]}"
                     log = conversation(lambda text: servers.send(sender, text, http), args.turns, first=FIRST_MESSAGE)
                     times.append([ms for _, ms, _ in log])
+                    texts.append([text for text, _, _ in log])
                     if args.show:
                         for n, (text, ms, replies) in enumerate(log, 1):
                             said = (replies[0].get("text") or "")[:30].replace("\n", " ") if replies else "-"
                             print(f"{run}:{n:3d} {ms:7.1f} ms  {text[:24]:24s} → {said}")
+                paused = []
+                for n in range(PAUSED_MESSAGES):
+                    time.sleep(PAUSE_SECONDS)
+                    start = time.perf_counter()
+                    servers.send(f"paused-{n}-{uuid.uuid4().hex[:8]}", FIRST_MESSAGE, http)
+                    paused.append((time.perf_counter() - start) * 1000)
         finally:
             servers.stop()
 
@@ -218,6 +246,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, object]:
     results: Dict[str, object] = {"runs": args.runs, "turns": args.turns, **bands}
     if "p50_turns_61_80_ms" in bands:
         results["ratio_61_80_to_1_20"] = round(bands["p50_turns_61_80_ms"] / bands["p50_turns_1_20_ms"], 2)
+    if "p50_turns_61_80_ms" in bands:
+        results["same_message_ratio_61_80_to_1_20"] = same_message_ratio(times, texts)
     same_first = [run[0] for run in times if run]  # the same kind of turn later on: a conversation's first message
     later = [t for run in times for t in run]
     results["first_answer_after_start_ms"] = round(first_ms, 1)
@@ -225,6 +255,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, object]:
     results["p50_later_first_turns_ms"] = round(statistics.median(same_first), 1)
     results["p50_later_answers_ms"] = round(statistics.median(later), 1)
     results["first_to_later_ratio"] = round(first_ms / statistics.median(later), 2)
+    results["p50_same_message_after_pause_ms"] = round(statistics.median(paused), 1)
+    results["first_to_after_pause_ratio"] = round(first_ms / statistics.median(paused), 2)
     results["per_run_band_p50_ms"] = [[round(statistics.median(run[a - 1:b]), 1) for a, b in BANDS if b <= args.turns]
                                       for run in times]
     print(json.dumps(results, ensure_ascii=False, indent=1))

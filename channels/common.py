@@ -183,9 +183,11 @@ class ActionServerProbe:
     """Is the action server up? Asked before a message goes to Rasa, because when it is down Rasa
     still runs the turn: it logs the failed action, goes on predicting, answers nothing and saves a
     conversation in which the action "ran" (the form never started). Refusing the turn instead
-    keeps the conversation where it was. A healthy answer is trusted for `ok_ttl` seconds (a GET on
-    loopback costs about a millisecond); a server that dies within that moment is caught after the
-    turn (see ask_rasa)."""
+    keeps the conversation where it was. A healthy answer is trusted for `ok_ttl` seconds (a GET on a
+    kept-alive loopback connection costs well under a millisecond; a new connection per check cost a few:
+    the first message after a pause paid them); a server that dies within that moment is caught after
+    the turn (see ask_rasa). A kept connection the server has closed meanwhile is retried once on a new
+    one before the server counts as down."""
 
     def __init__(self, url: Optional[str], ok_ttl: float = 0.5, down_ttl: float = 1.0, timeout: float = 1.5) -> None:
         self.url = url
@@ -193,6 +195,7 @@ class ActionServerProbe:
         self._until = 0.0
         self._ok = True
         self._lock: Optional[asyncio.Lock] = None
+        self._session: Any = None  # aiohttp.ClientSession, made in the probe's event loop
 
     def forget(self) -> None:
         self._until = 0.0
@@ -207,20 +210,33 @@ class ActionServerProbe:
         async with self._lock:
             if time.monotonic() < self._until:
                 return self._ok
-            import aiohttp  # Rasa's own HTTP client
-
-            try:
-                async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout)) as session:
-                    async with session.get(self.url) as answer:
-                        ok = answer.status == 200
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
-                ok = False
+            ok = await self._check()
+            if ok is None:  # the kept connection was closed: once more on a new one
+                ok = await self._check(fresh=True)
+            ok = bool(ok)
             if ok != self._ok:
                 log = logger.info if ok else logger.error
                 log("channels.actions.%s url=%s", "up" if ok else "down", safe_url(self.url))
             self._ok = ok
             self._until = time.monotonic() + (self.ok_ttl if ok else self.down_ttl)
             return ok
+
+
+    async def _check(self, fresh: bool = False) -> Optional[bool]:
+        """True: healthy; False: not (an error status, no answer in time); None: the connection failed."""
+        import aiohttp  # Rasa's own HTTP client
+
+        if fresh or self._session is None or self._session.closed:
+            if self._session is not None:
+                await self._session.close()
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
+        try:
+            async with self._session.get(self.url) as answer:
+                return answer.status == 200
+        except asyncio.TimeoutError:
+            return False
+        except (aiohttp.ClientError, OSError):
+            return None
 
 
 _probes: Dict[Tuple[int, str], ActionServerProbe] = {}

@@ -13,3 +13,4 @@ from components import rule_debug_log  # noqa: F401  (every RulePolicy predictio
 from components import memoization_debug_log  # noqa: F401  (every MemoizationPolicy prediction: no debug copy unless logged)
 from components import form_temporary_tracker  # noqa: F401  (every form step with slot candidates: from the copy)
 from components import rule_possible_keys  # noqa: F401  (every RulePolicy prediction: only the turns rules look at)
+from components import remembered_states  # noqa: F401  (every prediction: each state looked at once, not per call)

@@ -72,6 +72,7 @@ from rasa.shared.core.events import (
     UserUtteranceReverted,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT, TEXT
 
 RASA_VERSION = "3.6.21"
 #: Conversations remembered per process (least recently used dropped first).
@@ -209,9 +210,43 @@ def _clone(tracker: DialogueStateTracker) -> DialogueStateTracker:
     return new
 
 
+class Encoded:
+    """json.dumps(state, sort_keys=True) of a conversation's first remembered states (filled on demand
+    by components/remembered_states.py) and the indices of the rule-snippet states among them."""
+
+    __slots__ = ("texts", "snippets", "lock")
+
+    def __init__(self, texts: Optional[List[Text]] = None, snippets: Optional[List[int]] = None) -> None:
+        self.texts, self.snippets, self.lock = texts or [], snippets or [], threading.Lock()
+
+    def prefix(self, n: int) -> "Encoded":
+        """A new one for the first `n` states (a list handed out earlier keeps the old one)."""
+        if len(self.texts) <= n:
+            return self
+        with self.lock:
+            return Encoded(self.texts[:n], [i for i in self.snippets if i < n])
+
+
+class RememberedStates(list):
+    """The list Rasa's function returns, plus what is known of its first `settled` states: they are
+    remembered ones (the very dicts, which no caller changes), none has both a user intent and a user
+    text, and `encoded` holds their JSON. Copied, deep-copied or pickled it is a plain list, as Rasa's."""
+
+    __slots__ = ("settled", "encoded")
+
+    def __reduce_ex__(self, protocol):
+        return list, (list(self),)
+
+
+def _clean(state: Dict) -> bool:
+    # TrackerFeaturizer._remove_user_text_if_intent would leave it as it is
+    user = state.get(USER)
+    return not (user and user.get(INTENT) and user.get(TEXT))
+
+
 class _Entry:
     __slots__ = ("domain", "params", "slots_key", "sigs", "applied", "loop_names",
-                 "states_applied", "states", "checkpoints", "events", "last_user")
+                 "states_applied", "states", "checkpoints", "events", "last_user", "settled", "encoded")
 
 
 _cache: "OrderedDict[Tuple, _Entry]" = OrderedDict()
@@ -236,24 +271,29 @@ def _last_user_before(events, end: int) -> int:
     return 0
 
 
-def _handed_out(before: List[Dict], final: Dict, final_remembered: bool) -> List[Dict]:
-    """The list to return. Callers change the last state's user part in place, and in MemoizationPolicy's
+def _handed_out(before: List[Dict], final: Dict, final_remembered: bool, settled: int, encoded: Encoded) -> List[Dict]:
+    """The list to return (a RememberedStates: its first `settled` states are remembered dicts). Callers
+    change the last state's user part in place, and in MemoizationPolicy's
     states earlier states share that very dict (_substitute_rule_only_user_input): those states are
     handed out as copies sharing one copy of it, as Rasa's own list shares it, so what is remembered never
     changes."""
-    result = before[:]
+    result = RememberedStates(before)
+    result.encoded = encoded
     shared = final.get(USER)
     i = len(result)
     while shared is not None and i > 0 and result[i - 1].get(USER) is shared:
         i -= 1
+    result.settled = min(settled, i)
     if i == len(result) and not final_remembered:
-        return result + [final]
-    if shared is None:
-        return result + [dict(final)]
-    copy_of_shared = dict(shared)
-    for k in range(i, len(result)):
-        result[k] = {**result[k], USER: copy_of_shared}
-    return result + [{**final, USER: copy_of_shared}]
+        result.append(final)
+    elif shared is None:
+        result.append(dict(final))
+    else:
+        copy_of_shared = dict(shared)
+        for k in range(i, len(result)):
+            result[k] = {**result[k], USER: copy_of_shared}
+        result.append({**final, USER: copy_of_shared})
+    return result
 
 
 def states_for_tracker_history(
@@ -340,10 +380,12 @@ def states_for_tracker_history(
         states = entry.states[:n_states]
         replay = _clone(replay)
         checkpoints = [c for c in entry.checkpoints if c[0] <= position]
+        settled, encoded = min(entry.settled, n_states), entry.encoded.prefix(n_states)
     else:
         position, states, last_ml, was_hidden = 0, [], None, False
         replay = tracker.init_copy()
         checkpoints = []
+        settled, encoded = 0, Encoded()
 
     yields_left = sum(1 for e in applied_events[position:] if type(e) is ActionExecuted)
     for p in range(position, len(applied_events)):
@@ -356,6 +398,8 @@ def states_for_tracker_history(
                                          omit_unset_slots, ignore_rule_only_turns, rule_only_data)
         e.apply_to(replay)
     kept = states[:]
+    while settled < len(kept) and _clean(kept[settled]):  # checked once per state, not per call
+        settled += 1
     _state(self, replay, False, states, last_ml, was_hidden, omit_unset_slots, ignore_rule_only_turns,
            rule_only_data)
 
@@ -365,17 +409,18 @@ def states_for_tracker_history(
     entry.events, entry.last_user = events, last_user
     entry.states_applied, entry.states = applied, kept
     entry.checkpoints = checkpoints[-CHECKPOINTS:]
+    entry.settled, entry.encoded = settled, encoded
     with _lock:
         _cache[key] = entry
         while len(_cache) > MAX_CONVERSATIONS:
             _cache.popitem(last=False)
 
     if len(states) > len(kept):
-        return _handed_out(kept, states[-1], final_remembered=False)
+        return _handed_out(kept, states[-1], False, settled, encoded)
     if not kept:
         return []
     # the current turn is hidden (a rule-only turn): the list ends with a remembered state
-    return _handed_out(kept[:-1], kept[-1], final_remembered=True)
+    return _handed_out(kept[:-1], kept[-1], True, settled, encoded)
 
 
 def _state(domain, tr, hide_rule_turn, states, last_ml, was_hidden, omit_unset_slots, ignore_rule_only_turns,

@@ -15,15 +15,19 @@ in WAL mode (see _tune_sqlite). Rows, columns and results are the ones Rasa's st
 A read of the latest session does not fetch and replay the whole conversation again either (that cost grew
 with every turn: ~9 ms at turn 80): the store keeps, per conversation (CACHED_CONVERSATIONS, least recently
 used dropped), the tracker its last read built from the database rows, never handed out itself. The next
-read is one statement that returns the count, min(id), max(id) and sum(id) of the sender's latest session
-together with the rows written since (id > the last id read): when those figures are the cached rows' plus
-the new rows', the new rows (masked, as written; json.loads as always) are applied to the cached tracker, as
-DialogueStateTracker.from_dict applies them, and a copy is handed out (its own events deque, slots, loop and
-action dicts; the stored event objects themselves are shared, as Rasa shares them between a tracker and its
-copies). Anything else (another instance started a session, rows removed, a cold cache, an event type
-outside the plain ones) is a full read, so what is returned is always exactly what a read from the
-database at that moment gives: never the unmasked in-turn events (the cache holds only rows read back),
-never stale rows when another instance (the cluster's shared PostgreSQL) wrote in between.
+read is one statement that returns the count, sum(id) and max(id) of all the sender's rows (read from the
+sender_id index alone, without visiting the rows: no cost growing with the conversation's rows) together
+with the rows written since (id > the last id read): when those figures are the cached rows' plus the new
+rows', and no new row starts a session or is older than the cached session's start, the new rows (masked,
+as written; json.loads as always) are applied to the cached tracker, as DialogueStateTracker.from_dict
+applies them, and a copy is handed out (its own events deque, slots, loop and action dicts; the stored
+event objects themselves are shared, as Rasa shares them between a tracker and its copies). Anything else
+(another instance started a session, rows removed, a cold cache, an event type outside the plain ones) is
+a full read, so what is returned is always exactly what a read from the database at that moment gives:
+never the unmasked in-turn events (the cache holds only rows read back), never stale rows when another
+instance (the cluster's shared PostgreSQL) wrote in between. A save of the tracker a read handed out knows
+how many of its events are stored when the sender's figures are still those of that read (the same index
+alone); any other save counts the latest session's rows, as Rasa's does.
 
 With PostgreSQL (the cluster, service/cluster.py) the pool checks a connection before using it and a
 connection attempt gives up after CONNECT_TIMEOUT seconds, so a database restart costs no turn once it
@@ -40,6 +44,7 @@ import itertools
 import json
 import re
 import threading
+import weakref
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Text, Tuple
 
@@ -66,6 +71,8 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._cache: "OrderedDict[Text, _CachedSession]" = OrderedDict()
+        # sender → (the tracker last handed out, the sender's figures then, its stored events): for save
+        self._handed_out: Dict[Text, Tuple[Any, Tuple, int]] = {}
         self._cache_lock = threading.Lock()
         if self.engine.dialect.name == "sqlite":
             self._tune_sqlite()
@@ -119,26 +126,30 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
             cached = None
         if cached is not None:
             with self.session_scope() as session:
-                rows = session.execute(_LATEST_SESSION_CHECK, {**_parameters(sender_id), "last_id": cached.max_id}).all()
-            (_, _, count, min_id, max_id, sum_id), new = rows[0], rows[1:]
+                rows = session.execute(_SENDER_CHECK, {"sender_id": sender_id, "last_id": cached.max_id}).all()
+            figures, new = tuple(rows[0][2:]), rows[1:]
             new_ids = [row[0] for row in new]
-            if (count, min_id, max_id, sum_id) != cached.figures_with(new_ids) or not cached.append(
-                    [row[1] for row in new], new_ids):
+            if figures != cached.sender_figures_with(new_ids) or not cached.append(
+                    [row[1] for row in new], new_ids, figures, continued=True):
                 cached = None
         if cached is None:
             with self.session_scope() as session:
-                rows = session.execute(_LATEST_SESSION_ROWS, _parameters(sender_id)).all()
+                rows = session.execute(_LATEST_SESSION_READ, _parameters(sender_id)).all()
+            figures, rows = tuple(rows[0][2:]), [row[:2] for row in rows[1:]]
             if not rows:
                 return None
             cached = _CachedSession(sender_id, self.domain.slots)
-            if not cached.append([data for _, data in rows], [row_id for row_id, _ in rows]):
+            if not cached.append([data for _, data in rows], [row_id for row_id, _ in rows], figures):
                 return DialogueStateTracker.from_dict(sender_id, [json.loads(data) for _, data in rows],
                                                       self.domain.slots)
+        tracker = cached.hand_out()
         with self._cache_lock:
             self._cache[sender_id] = cached
+            self._handed_out[sender_id] = (weakref.ref(tracker), cached.sender_figures, cached.count)
             while len(self._cache) > CACHED_CONVERSATIONS:
-                self._cache.popitem(last=False)
-        return cached.hand_out()
+                dropped, _ = self._cache.popitem(last=False)
+                self._handed_out.pop(dropped, None)
+        return tracker
 
     async def has_user_message(self, sender_id: Text, message_id: Text) -> bool:
         """True when a user event with `message_id` is stored for the sender: one indexed query, so a
@@ -152,8 +163,15 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Rasa's save (same rows), with the texts masked and the turn's events written in one INSERT."""
         await self.stream_events(tracker)
+        with self._cache_lock:
+            handed_out = self._handed_out.pop(tracker.sender_id, None)
         with self.session_scope() as session:
-            stored = session.execute(_LATEST_SESSION_COUNT, _parameters(tracker.sender_id)).scalar()
+            stored = None
+            if handed_out is not None and handed_out[0]() is tracker:
+                figures = tuple(session.execute(_SENDER_FIGURES, {"sender_id": tracker.sender_id}).one())
+                stored = handed_out[2] if figures == handed_out[1] else None
+            if stored is None:
+                stored = session.execute(_LATEST_SESSION_COUNT, _parameters(tracker.sender_id)).scalar()
             rows = [_row(tracker.sender_id, event) for event in itertools.islice(tracker.events, stored, None)]
             if rows:
                 session.execute(sa.insert(self.SQLEvent.__table__), rows)
@@ -175,12 +193,20 @@ _HAS_MESSAGE = sa.text(
 #: Message ids the LIKE pattern can hold as they are (nginx's $request_id is 32 hex digits).
 _MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:-]{8,128}")
 _ALL_EVENTS = sa.text("SELECT data FROM events WHERE sender_id = :sender_id ORDER BY id")
-_LATEST_SESSION_ROWS = sa.text(f"SELECT id, data {_LATEST_SESSION} ORDER BY id")
-# One statement (one snapshot of the table): the latest session's figures, then the rows written since.
-_LATEST_SESSION_CHECK = sa.text(f"""
-    SELECT -1 AS id, NULL AS data, count(*) AS n, min(id) AS lo, max(id) AS hi, sum(id) AS total {_LATEST_SESSION}
+# The figures of all the sender's rows: the sender_id index holds every column they need.
+_SENDER_FIGURES_COLUMNS = "count(*) AS n, sum(id) AS total, max(id) AS hi FROM events WHERE sender_id = :sender_id"
+_SENDER_FIGURES = sa.text(f"SELECT {_SENDER_FIGURES_COLUMNS}")
+# One statement each (one snapshot of the table): the sender's figures, then the latest session's rows
+# (a full read) or the rows written since the last one read (a check).
+_LATEST_SESSION_READ = sa.text(f"""
+    SELECT -1 AS id, NULL AS data, {_SENDER_FIGURES_COLUMNS}
     UNION ALL
-    SELECT id, data, NULL, NULL, NULL, NULL FROM events WHERE sender_id = :sender_id AND id > :last_id
+    SELECT id, data, NULL, NULL, NULL {_LATEST_SESSION}
+    ORDER BY 1""")
+_SENDER_CHECK = sa.text(f"""
+    SELECT -1 AS id, NULL AS data, {_SENDER_FIGURES_COLUMNS}
+    UNION ALL
+    SELECT id, data, NULL, NULL, NULL FROM events WHERE sender_id = :sender_id AND id > :last_id
     ORDER BY 1""")
 
 #: Conversations whose latest session the store keeps (least recently used dropped first).
@@ -205,26 +231,35 @@ class _CachedSession:
     def __init__(self, sender_id: Text, slots: Any) -> None:
         self.slots = slots
         self.tracker = DialogueStateTracker(sender_id, slots)  # what from_dict / from_events start from
-        self.count, self.min_id, self.max_id, self.sum_id = 0, None, None, 0
+        self.count, self.max_id = 0, None  # the latest session's rows applied, the last id read
+        self.session_start: Optional[float] = None  # its session_started's timestamp (None: no session yet)
+        self.sender_figures: Tuple = (0, None, None)  # count, sum(id), max(id) of all the sender's rows
 
-    def figures_with(self, new_ids: List[int]) -> Tuple:
+    def sender_figures_with(self, new_ids: List[int]) -> Tuple:
+        count, total, highest = self.sender_figures
         if not new_ids:
-            return self.count, self.min_id, self.max_id, self.sum_id if self.count else None
-        return (self.count + len(new_ids), self.min_id if self.count else new_ids[0], new_ids[-1],
-                self.sum_id + sum(new_ids))
+            return self.sender_figures
+        return count + len(new_ids), (total or 0) + sum(new_ids), new_ids[-1]
 
-    def append(self, data: List[Text], ids: List[int]) -> bool:
+    def append(self, data: List[Text], ids: List[int], sender_figures: Tuple, continued: bool = False) -> bool:
         """Applies the rows' events (from_dict's deserialise_events, then from_events' update); False when
-        one is not a plain event (the entry is then dropped)."""
+        one is not a plain event, or when rows that `continued` the session start a new one or are older
+        than its start (the latest session is then another set of rows: the entry is dropped)."""
         new = rasa_events.deserialise_events([json.loads(text) for text in data])
         if len(new) != len(data) or any(type(event) not in _PLAIN_EVENTS or not event.timestamp <= _INF
                                         for event in new):
             return False
+        if continued and any(type(event) is SessionStarted or (
+                self.session_start is not None and not event.timestamp >= self.session_start) for event in new):
+            return False
         for event in new:
             self.tracker.update(event, None)
-        self.count, self.min_id, self.max_id, self.sum_id = (
-            self.count + len(ids), self.min_id if self.count else (ids[0] if ids else None),
-            ids[-1] if ids else self.max_id, self.sum_id + sum(ids))
+        if not continued:
+            starts = [event.timestamp for event in new if type(event) is SessionStarted]
+            self.session_start = max(starts) if starts else None
+        self.count += len(ids)
+        self.max_id = ids[-1] if ids else self.max_id
+        self.sender_figures = sender_figures
         return True
 
     def hand_out_plain(self) -> DialogueStateTracker:

@@ -28,7 +28,8 @@ async def test_keys_hold_no_sender_id_in_clear_and_expire(redis_url):
     keys = [k.decode() for k in await client.keys("realname:rl:web:*")]
     assert len(keys) == 2 and not any("11010519491231002X" in k or "203.0.113.9" in k for k in keys)
     ttls = [await client.pttl(k) for k in keys]
-    assert all(0 < ttl <= 20_000 for ttl in ttls), ttls
+    # a key lives one emission interval (60 s / 3) past now, plus the store's 1 ms margin
+    assert all(0 < ttl <= 20_001 for ttl in ttls), ttls
 
 
 async def test_a_redis_that_is_down_lets_messages_through_and_says_so(caplog):

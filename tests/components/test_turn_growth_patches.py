@@ -215,3 +215,69 @@ def test_rule_possible_keys_as_rasa(domain):
         expected = rule_possible_keys._original(policy, lookup, current)
         assert rule_possible_keys._get_possible_keys(policy, lookup, current) == expected
     assert any(rule_possible_keys._original(policy, lookup, states[:end]) for end in range(1, len(states)))
+
+
+def rule_snippet_events(events):
+    """The conversation with a rule snippet turn ("...", what rules begin with) here and there."""
+    from rasa.shared.core.constants import RULE_SNIPPET_ACTION_NAME
+
+    events = copy.deepcopy(events)
+    positions = [i for i, e in enumerate(events) if e["event"] == "action"][7::31]
+    for i in reversed(positions):
+        events.insert(i + 1, ActionExecuted(RULE_SNIPPET_ACTION_NAME).as_dict())
+    return events
+
+
+@pytest.mark.parametrize("events,reload_every", CASES[:3] + [(rule_snippet_events(EVENTS[:400]), 7)])
+@pytest.mark.parametrize("policy_kwargs", [{}, dict(ignore_rule_only_turns=True, rule_only_data={"slots": [],
+                                                                                             "loops": []})])
+def test_text_removal_and_rule_feature_key_as_rasa(domain, events, reload_every, policy_kwargs):
+    """What RulePolicy and the featurizer make of the states the way they are called in a prediction
+    (_choose_last_user_input, then the text removal, then the rule key), against Rasa's functions on
+    Rasa's own states."""
+    from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    from components import incremental_states, remembered_states
+
+    assert remembered_states.installed and RulePolicy._create_feature_key is remembered_states._create_feature_key
+    incremental_states._cache.clear()
+    featurizer = MaxHistoryTrackerFeaturizer(max_history=None)
+    policy = RulePolicy.__new__(RulePolicy)
+    fast_paths = []
+
+    def check(tracker, n):
+        for use_text in (False, True):
+            got = domain.states_for_tracker_history(tracker, **policy_kwargs)
+            expected = incremental_states._original(domain, tracker, **policy_kwargs)
+            fast_paths.append((getattr(got, "settled", 0), len(got)))
+            featurizer._choose_last_user_input([got], use_text)
+            featurizer_original_choice(expected, use_text)
+            assert list(got) == expected, f"after event {n}"
+            assert policy._create_feature_key(got) == remembered_states._original_key(policy, expected), n
+
+    def featurizer_original_choice(states, use_text):
+        # MaxHistoryTrackerFeaturizer._choose_last_user_input with Rasa's own text removal
+        from rasa.shared.core.trackers import is_prev_action_listen_in_state
+
+        last = states[-1] if states else {}
+        if states and is_prev_action_listen_in_state(last):
+            user = last.get("user", {})
+            for key in (("intent", "entities") if use_text else ("text",)):
+                user.pop(key, None)
+        remembered_states._original_remove.__func__([states])
+
+    grown(domain, events, reload_every, check)
+    settled, length = fast_paths[-1]
+    assert length > 20 and settled >= length - 3  # the states given to the policies were remembered ones
+
+
+
+def test_remembered_states_copy_as_plain_lists(domain):
+    from components import incremental_states
+
+    tracker = DialogueStateTracker.from_dict("conv", copy.deepcopy(EVENTS[:200]), domain.slots)
+    states = domain.states_for_tracker_history(tracker)
+    assert type(states) is incremental_states.RememberedStates
+    for copied in (copy.copy(states), copy.deepcopy(states)):
+        assert type(copied) is list and copied == list(states)

@@ -163,6 +163,8 @@ async def test_a_stored_user_message_is_found_by_its_id(tmp_path):
 
 import copy as _copy  # noqa: E402
 import json as _json  # noqa: E402
+
+import sqlalchemy as _sa  # noqa: E402
 from pathlib import Path as _Path  # noqa: E402
 
 from rasa.shared.core.events import ActionExecuted, SessionStarted  # noqa: E402
@@ -270,3 +272,59 @@ async def test_rows_removed_or_changed_in_the_database_are_read_again(tmp_path, 
         connection.execute("DELETE FROM events WHERE id = (SELECT max(id) FROM events)")
     assert _state(await store.retrieve("s1")) == _state(await _database_read(db, full_domain, "s1"))
     assert await store.retrieve("nobody") is None
+
+
+async def _turn(store, domain, sender, new_events):
+    tracker = await store.retrieve(sender) or DialogueStateTracker(sender, domain.slots)
+    for event in new_events:
+        tracker.update(event)
+    return tracker
+
+
+async def test_saves_of_read_trackers_write_the_rows_rasa_s_store_writes(tmp_path):
+    """Turns read and saved by two instances in the orders a cluster can give (one saves a tracker read
+    before the other's turn was written: what Rasa's save does then, ours does too)."""
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    domain = Domain.from_yaml("version: '3.1'\nslots:\n  region:\n    type: text\n    mappings:\n    - type: custom\n")
+    events = two_sessions()
+    results = {}
+    for name, kind in (("ours", MaskingSQLTrackerStore), ("rasa", SQLTrackerStore)):
+        db = str(tmp_path / f"{name}.db")
+        first, second = (kind(domain=domain, dialect="sqlite", db=db) for _ in range(2))
+        await first.save(await _turn(first, domain, "s", events[:3]))
+        await first.save(await _turn(first, domain, "s", events[3:4]))
+        stale = await _turn(first, domain, "s", [SlotSet("region", "中国澳门", timestamp=3.0)])
+        await second.save(await _turn(second, domain, "s", [SlotSet("region", "中国香港", timestamp=3.5)]))
+        await first.save(stale)  # read before the second instance's turn was written
+        await first.save(await _turn(first, domain, "s", events[5:]))
+        await second.save(await _turn(second, domain, "s", [UserUttered("谢谢", timestamp=11.0)]))
+        results[name] = sqlite3.connect(db).execute(
+            "select type_name, timestamp, data from events order by id").fetchall()
+    assert results["ours"] == results["rasa"]
+    assert len(results["ours"]) > len(events)
+
+
+async def test_a_turn_s_reads_and_write_use_the_sender_index_alone(tmp_path, full_domain):
+    """The statements of a turn late in a long conversation: none visits the session's rows again
+    (what made a turn cost more as the conversation grew)."""
+    db = tmp_path / "c.db"
+    store = MaskingSQLTrackerStore(domain=full_domain, dialect="sqlite", db=str(db))
+    statements = []
+    turns = _turns(_copy.deepcopy(_EVENTS[:400]))
+    for n, turn in enumerate(turns):
+        if n == len(turns) - 1:
+            _sa.event.listen(store.engine, "before_cursor_execute",
+                             lambda conn, cursor, statement, *rest: statements.append(statement))
+        tracker = await store.retrieve("s1") or DialogueStateTracker("s1", full_domain.slots)
+        for data in turn[len(tracker.events):]:
+            tracker.update(_Event.from_parameters(_copy.deepcopy(data)))
+        await store.save(tracker)
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 2 and all("session_started" not in s and "timestamp" not in s for s in reads), reads
+    with sqlite3.connect(db) as connection:
+        for statement in reads:
+            sql = statement.replace("?", "'s1'", 1).replace("?", "0")
+            plan = " ".join(row[-1] for row in connection.execute(f"EXPLAIN QUERY PLAN {sql}"))
+            assert "COVERING INDEX" in plan or "INTEGER PRIMARY KEY" in plan, plan
+    assert _state(await store.retrieve("s1")) == _state(await _database_read(db, full_domain, "s1"))
