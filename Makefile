@@ -9,7 +9,7 @@ STAMP     := $(VENV)/.installed
 MODEL_STAMP := models/.trained
 ACTIONS_PORT ?= 5055
 RASA_PORT    ?= 5005
-MIN_NLU_ACCURACY ?= 0.95
+MIN_NLU_ACCURACY ?= 0.97
 
 # No telemetry, no TensorFlow chatter; the action server finds the packages at the root.
 export RASA_TELEMETRY_ENABLED := false
