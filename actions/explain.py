@@ -9,11 +9,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import known_facts, latest_text, next_buttons
 from realname import diagnosis
-from realname.catalog import load_catalog, reason_line
+from realname.catalog import fix_text, load_catalog, reason_line
 
 
 class ActionStartDiagnosis(Action):
-    """Remember the reason, keep any facts the message already gives, name the reason."""
+    """Remember the reason, keep any facts the message already gives, name the reason and the first steps."""
 
     def name(self) -> Text:
         return "action_start_diagnosis"
@@ -25,10 +25,18 @@ class ActionStartDiagnosis(Action):
             return []
         found = diagnosis.facts_from_text(latest_text(tracker), diagnosis.today())
         facts = {**known_facts(tracker), **found}
-        dispatcher.utter_message(text=reason_line(reason))
-        if diagnosis.questions_for(intent, facts):
-            dispatcher.utter_message(text="为了给出准确的处理方法，我先确认几个情况（可以回复「跳过」）。")
-        return [SlotSet("failure_reason", intent)] + [SlotSet(name, value) for name, value in found.items()]
+        events = [SlotSet("failure_reason", intent)] + [SlotSet(name, value) for name, value in found.items()]
+        if not diagnosis.questions_for(intent, facts):
+            # nothing to ask: the exact fix follows at once (action_explain_failure)
+            dispatcher.utter_message(text=reason_line(reason))
+            return events + [SlotSet("shown_steps", None)]
+        # The first reply already helps: the steps that hold whatever the answers, then the questions offered
+        # as a way to check the case. The reply after the questions does not repeat these steps.
+        lines = diagnosis.first_lines(intent, facts, diagnosis.today())
+        text = reason_line(reason) + ("\n" + fix_text(lines) if lines else "")
+        dispatcher.utter_message(text=text)
+        dispatcher.utter_message(text=diagnosis.check_offer(intent, facts))
+        return events + [SlotSet("shown_steps", lines)]
 
 
 class ActionExplainFailure(Action):
@@ -41,7 +49,8 @@ class ActionExplainFailure(Action):
         intent = tracker.get_slot("failure_reason")
         if not intent:
             return []
-        explanation = diagnosis.explain(intent, known_facts(tracker), diagnosis.today())
+        shown = tracker.get_slot("shown_steps") or []
+        explanation = diagnosis.explain(intent, known_facts(tracker), diagnosis.today(), shown=shown)
         dispatcher.utter_message(text=explanation.fix, buttons=next_buttons())
         if explanation.image_related:
             dispatcher.utter_message(

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from realname.catalog import KNOWLEDGE_DIR  # noqa: E402
-from realname.diagnosis import FACTS  # noqa: E402
+from realname.diagnosis import AFTER_ANSWERS, FACTS  # noqa: E402
 from bench import long_conversation  # noqa: E402
 from bench.long_conversation import percentile  # noqa: E402
 from scripts import score_heldout_nlu  # noqa: E402
@@ -139,10 +139,11 @@ def diagnosis_figures(servers: Servers):
     questions = yaml.safe_load((KNOWLEDGE_DIR / "questions.yml").read_text(encoding="utf-8"))["questions"]
     by_text = {spec["text"]: fact for fact, spec in questions.items()}
     scenarios = yaml.safe_load((ROOT / "bench" / "conversations.yml").read_text(encoding="utf-8"))["conversations"]
-    exact, asked_counts = 0, []
+    exact, first_helps, asked_counts = 0, 0, []
     for scenario in scenarios:
         sender = f"diag-{uuid.uuid4().hex[:8]}"
         replies = servers.send(sender, scenario["message"])
+        first_helps += any("\n1. " in (r.get("text") or "") for r in replies)
         asked = 0
         for _ in range(10):  # a bound: no conversation asks more than the 8 facts
             fact = next((by_text[r.get("text")] for r in replies if r.get("text") in by_text), None)
@@ -154,12 +155,14 @@ def diagnosis_figures(servers: Servers):
         from realname.catalog import load_catalog
 
         reason = load_catalog().reason(slots.get("failure_reason") or "")
-        fix_given = any((r.get("text") or "").startswith("处理方法") for r in replies)
+        fix_given = any((r.get("text") or "").startswith(("处理方法", AFTER_ANSWERS)) for r in replies)
         needed = [f for f in (reason.facts if reason else []) if f in FACTS]
         known = all(slots.get(f) not in (None, "skip") or _not_needed(f, slots) for f in needed)
         exact += bool(reason and fix_given and known)
         asked_counts.append(asked)
     return {"conversations": len(scenarios), "exact_fix_share": round(exact / len(scenarios), 3),
+            # the first reply to the pasted message already has numbered steps
+            "first_reply_with_steps_share": round(first_helps / len(scenarios), 3),
             "average_questions": round(statistics.mean(asked_counts), 2)}
 
 

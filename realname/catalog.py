@@ -53,6 +53,11 @@ class Reason:
     facts: Sequence[str]
     steps: Sequence[Step]
     image_related: bool = False
+    # How this reason's source sentences judge a document: "holder" (the document must fit the holder type,
+    # which is then always asked), "region" (the chosen region must fit the document), or None (no check).
+    document_rule: Optional[str] = None
+    # Per holder type, the documents this reason's source accepts whatever the region (else the general rule).
+    accepted_documents: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
     def steps_for(self, facts: Mapping[str, Any]) -> List[Step]:
         return [step for step in self.steps if step.applies(facts)]
@@ -104,6 +109,8 @@ def load_catalog() -> Catalog:
                 for step in item["steps"]
             ),
             image_related=bool(item.get("image_related")),
+            document_rule=item.get("document_rule"),
+            accepted_documents={holder: tuple(codes) for holder, codes in (item.get("accepted_documents") or {}).items()},
         )
     return Catalog(
         reasons=reasons,

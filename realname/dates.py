@@ -301,10 +301,12 @@ class NewDocumentAdvice:
     message: str           # Chinese, for the customer
 
 
-def new_document_advice(issue_date: date, today: date) -> NewDocumentAdvice:
+def new_document_advice(issue_date: date, today: date, holder_type: str | None = None) -> NewDocumentAdvice:
     """Wait-until advice for 「不在实名库中 / 注册者身份证明资料为新颁发证件」 and 证件电子信息核验不合格 item 4.
 
-    Raises DateProblem("future") when the issue date is after today.
+    Once the 10 natural days have passed, waiting is no longer the answer: the message says so with the
+    dates and gives the source's other ways for the holder type ("organisation" | "individual"; both when
+    unknown). Raises DateProblem("future") when the issue date is after today.
     """
     if issue_date > today:
         raise DateProblem("future", f"颁发日期{format_cn_date(issue_date)}还没到，请确认证件上的颁发日期。")
@@ -320,17 +322,30 @@ def new_document_advice(issue_date: date, today: date) -> NewDocumentAdvice:
                 f"请从{format_cn_date(resubmit_from)}起再提交实名认证（还需等待{days_left}天）。"
             ),
         )
+    ways = {"organisation": PASSED_WAYS_ORGANISATION, "individual": PASSED_WAYS_INDIVIDUAL}
+    other_ways = ways.get(holder_type or "") or f"组织：{PASSED_WAYS_ORGANISATION} 个人：{PASSED_WAYS_INDIVIDUAL}"
     return NewDocumentAdvice(
         waiting=False,
         resubmit_from=resubmit_from,
         days_left=0,
         message=(
-            f"您的证件颁发于{format_cn_date(issue_date)}，已满10个自然日，等待期已过，失败原因可能不在新证件同步。"
-            "请核对持有者名称、证件号码和证件类型是否与证件严格一致；新颁发证件信息是否已同步，可通过组代中心"
-            "（查询全国组织机构统一社会信用代码）或企信中心（查询营业执照）查询，也可提供上级主管部门加盖公章的证明资料"
-            "或联系对应管理中心更新单位信息。"
+            f"您的证件颁发于{format_cn_date(issue_date)}，到今天（{format_cn_date(today)}）已过"
+            f"{(today - issue_date).days}天，10个自然日的等待期已过（{format_cn_date(resubmit_from)}起即可提交），"
+            f"再等待不会解决问题。{other_ways}"
         ),
     )
+
+
+# The source's other ways once the wait is over. Organisations: 方法一's look-up and 方法二 of 「不在实名库中或注册者
+# 身份证明资料为新颁发证件」; individuals: the checks of 「证件电子信息核验不合格」 for a person's document.
+PASSED_WAYS_ORGANISATION = (
+    "可先通过组代中心（查询全国组织机构统一社会信用代码）或企信中心（查询营业执照）查询新颁发证件信息是否已同步；"
+    "也可提供上级主管部门加盖公章的证明资料，或联系对应管理中心更新单位信息。"
+)
+PASSED_WAYS_INDIVIDUAL = (
+    "请核对持有者名称、证件号码和证件类型是否与证件严格一致；户口转移中或户口有过更名的，可使用加盖公安局户口专用章的"
+    "户籍证明或等待落户完毕后再提交审核，具体请以审核机构审核结果为准。"
+)
 
 
 EXPIRY_WARN_DAYS = 30  # project threshold: the source says 「临近过期」 without a number
@@ -355,6 +370,8 @@ def expiry_advice(expiry_date: date, today: date, warn_days: int = EXPIRY_WARN_D
     if days_left <= warn_days:
         return ExpiryAdvice(
             "expiring_soon", days_left,
-            f"证件将于{when}到期（还剩{days_left}天）。请勿使用临近过期的证件提交实名认证，否则可能导致认证失败。",
+            # 30 days is this project's reading of 「临近过期」 (the source gives no number): worded as advice
+            f"证件将于{when}到期（还剩{days_left}天），建议视为临近过期：请勿使用临近过期的证件提交实名认证，否则可能导致认证失败。"
+            "建议换用有效期更长的证件。",
         )
     return ExpiryAdvice("valid", days_left, f"证件有效期至{when}，在有效期内。")

@@ -11,16 +11,17 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from realname import dates, documents, facts, id_numbers, names, privacy, regions
-from realname.catalog import Reason, fix_text, load_catalog, reason_line
+from realname.catalog import Reason, fix_text, load_catalog, numbered_steps, reason_line
 
 FACTS = (
     "region", "holder_type", "doc_type", "issue_date", "expiry_date", "doc_number", "holder_name", "domain",
     "country_code",
 )
 SKIPPED = facts.SKIP
+DATE_FACTS = ("issue_date", "expiry_date")
 LONG_TERM = "long_term"
 # Slots that keep what a check found, so the fix can say it without the full number.
 CHECK_SLOTS = ("number_check", "name_check", "number_holder_type", "special_holder")
@@ -56,7 +57,8 @@ def relevant_facts(intent: Optional[str], known: Mapping[str, Any]) -> List[str]
     """The facts that change the advice for this reason in this situation, in the catalog's order.
 
     Conditional facts:
-    - holder_type is left out when the document type or the kind of number already tells it;
+    - holder_type is left out when the document type or the kind of number already tells it, except for a
+      reason whose point is that the document must fit the holder (document_rule "holder");
     - expiry_date counts only once the issue date shows the document is not new (a new document's problem
       is the 10-day wait, not its expiry);
     - for 提交资料显示为海外用户, region and holder type matter only for .cn-family (or unknown) domains.
@@ -66,7 +68,8 @@ def relevant_facts(intent: Optional[str], known: Mapping[str, Any]) -> List[str]
         return []
     relevant = []
     for fact in reason.facts:
-        if fact == "holder_type" and known.get("holder_type") is None and _holder_type_implied(known):
+        if (fact == "holder_type" and known.get("holder_type") is None and _holder_type_implied(known)
+                and reason.document_rule != HOLDER_RULE):
             continue
         if fact == "expiry_date" and known.get("expiry_date") is None and not _issue_date_is_old(known.get("issue_date")):
             continue
@@ -250,21 +253,20 @@ def number_slots(typed: str) -> Dict[str, Any]:
 
 
 def check_number(typed: str) -> str:
-    """What the number check found, in Chinese, with the number masked."""
+    """What the number check found, in Chinese. A resident ID number is shown masked (the check names the
+    position and the character to change); an organisation's unified social credit code is public and is
+    shown in full, with the corrected code when one look-alike swap makes it valid. Each correction once."""
     kind = id_numbers.guess_number_kind(typed)
-    result = (
-        id_numbers.check_resident_id(typed, today())
-        if kind == id_numbers.RESIDENT_ID
-        else id_numbers.check_credit_code(typed)
-    )
-    label = "身份证号码" if kind == id_numbers.RESIDENT_ID else "统一社会信用代码"
-    masked = privacy.mask_number(result.number)
+    personal = kind == id_numbers.RESIDENT_ID
+    result = id_numbers.check_resident_id(typed, today()) if personal else id_numbers.check_credit_code(typed)
+    label = "身份证号码" if personal else "统一社会信用代码"
+    shown = privacy.mask_number(result.number) if personal else result.number
     notes = " ".join(message for _, message in result.notes)
     if result.ok:
-        return f"您填写的{label} {masked} 格式和校验位正确。{notes}".strip()
-    text = f"{NUMBER_WRONG}您填写的{label} {masked} 不正确，{result.message}"
-    if result.suggestion:
-        text += f" 可能是形近字符输错了，正确的可能是 {privacy.mask_number(result.suggestion)}（请对照证件核对被替换的字符）。"
+        return f"您填写的{label} {shown} 格式和校验位正确。{notes}".strip()
+    text = f"{NUMBER_WRONG}您填写的{label} {shown} 不正确，{result.message}"
+    if result.suggestion and not personal:
+        text += f"改正后的代码是 {result.suggestion}。"
     return f"{text} {notes}".strip()
 
 
@@ -327,8 +329,10 @@ FACT_LABELS = {
 # ------------------------------------------------------------------------------------------------- the fix
 
 
-# An issue date older than this says nothing about the failure: no finding about it.
+# An issue date older than this says nothing about the failure: no finding about it (except for the
+# new-document reason itself, NEW_DOCUMENT_REASON, where the wait being over is the point).
 RECENT_DOCUMENT_DAYS = 30
+NEW_DOCUMENT_REASON = "fail_new_cert"
 
 SEE_MORE = "按上面处理后如果仍然失败，请回复「还有其他问题」，或转人工。"
 
@@ -355,6 +359,7 @@ def conditions(known: Mapping[str, Any]) -> Dict[str, Any]:
     domain = known.get("domain")
     if _known(domain):
         values["domain_suffix"] = "cn_family" if regions.suffix_needs_cnnic(domain) else "other"
+        values["naming_refund"] = regions.naming_refund_applies(domain)
     if "region" in values and holder and values.get("domain_suffix") != "other":
         values["cn_site_allowed"] = regions.cn_site_allows(values["region"], holder)
     return values
@@ -368,8 +373,12 @@ def findings_for(reason: Reason, known: Mapping[str, Any], on: date) -> tuple[Di
     asked = set(reason.facts)
     issue = _iso_date(known.get("issue_date"))
     if "issue_date" in asked and issue:
-        advice = dates.new_document_advice(issue, on)
+        advice = dates.new_document_advice(issue, on, conditions(known).get("holder_type"))
         if advice.waiting:
+            found["issue_date"] = advice.message
+            decisive.add("issue_date")
+        elif reason.intent == NEW_DOCUMENT_REASON:
+            # The reason is the new document itself: the wait being over is the finding, with the other ways.
             found["issue_date"] = advice.message
             decisive.add("issue_date")
         elif (on - issue).days <= RECENT_DOCUMENT_DAYS:
@@ -388,18 +397,13 @@ def findings_for(reason: Reason, known: Mapping[str, Any], on: date) -> tuple[Di
     if known.get("name_check") and _known(known.get("holder_name")):
         found["holder_name"] = known["name_check"]
     values = conditions(known)
-    region, holder, doc_type = values.get("region"), values.get("holder_type"), values.get("doc_type")
-    if region and doc_type and not regions.region_matches_document(region, doc_type):
-        document = documents.get_document(doc_type)
-        decisive.add("region")
-        found["region"] = (
-            f"所属区域「{region}」与证件「{document.name}」不符：所属区域要以实际提交的证件为准"
-            f"（该证件对应：{'、'.join(document.regions)}）。"
-        )
-    elif region and holder and doc_type and not documents.is_expected_document(region, holder, doc_type):
-        expected = "、".join(documents.get_document(code).name for code in documents.expected_documents(region, holder)[:3])
-        found["doc_type"] = f"{region}的{facts.HOLDER_TYPES[holder]}用户应提交：{expected}。"
-        decisive.add("doc_type")
+    region, holder = values.get("region"), values.get("holder_type")
+    special = known.get("special_holder") == documents.SPECIAL_OCCUPATION
+    if not special:
+        # 军人、僧人: the source's advice (change the document type) is the whole finding; a document check
+        # beside it would contradict it
+        found.update(_document_findings(reason, known, values))
+        decisive.update(key for key in ("region", "doc_type") if key in found)
     if values.get("cn_site_allowed") is False and known.get("domain") and regions.suffix_needs_cnnic(known["domain"]):
         found["domain"] = regions.advice_text(regions.cn_site_advice_key(region, holder))
         decisive.add("domain")
@@ -410,23 +414,127 @@ def findings_for(reason: Reason, known: Mapping[str, Any], on: date) -> tuple[Di
             found["country_code"] = problem.message
             decisive.add("country_code")
         else:
-            found["country_code"] = f"国家代码「{country_code}」填写正确，不是这次失败的原因；如仍失败请转人工。"
+            # 86 is what the source asks for; it does not say the failure lies elsewhere, so neither do we
+            found["country_code"] = f"您填写的国家代码是「{country_code}」，即中国的国家代码（建议使用的系统默认值）。"
     if known.get("special_holder") == documents.SPECIAL_OCCUPATION:
         found["special_holder"] = documents.special_occupation_advice()
         decisive.add("special_holder")
     return found, decisive
 
 
-def explain(intent: str, known: Mapping[str, Any], on: date) -> Explanation:
-    """The exact fix: the rules' findings first, then the catalog steps that apply and are not already covered."""
+HOLDER_RULE = "holder"
+REGION_RULE = "region"
+# 「中国内地自然人用户,请提交身份证。非中国内地自然人用户,请提交护照。」「中国内地组织或企业用户,必须提交含有有效18位统一社会信用代码
+# 的证件。非中国内地组织或企业用户,请提交境外机构证件。」 (证件类型选择错误或证件号码位数不正确)
+_HOLDER_RULE_SENTENCES = {
+    (documents.INDIVIDUAL, True): "中国内地的个人请提交身份证（18位身份证号码）",
+    (documents.INDIVIDUAL, False): "非中国内地的个人请提交护照",
+    (documents.ORGANISATION, True): "中国内地的组织或企业必须提交含有效18位统一社会信用代码的证件（如{uscc}）",
+    (documents.ORGANISATION, False): "非中国内地的组织或企业请提交境外机构证件",
+}
+
+
+def holder_rule_documents(reason: Reason, region: Optional[str], holder: str) -> List[str]:
+    """The document codes that fit `holder` by this reason's own sentences: the reason's accepted documents
+    when it names them (未提交注册者证件: 身份证或护照), else 身份证 / 护照 for people and USCC documents /
+    境外机构证件 for organisations, for the region when it is known, for both sides when it is not."""
+    if reason.accepted_documents.get(holder):
+        return list(reason.accepted_documents[holder])
+    sides = [region == documents.MAINLAND] if region else [True, False]
+    codes: List[str] = []
+    for mainland in sides:
+        if holder == documents.INDIVIDUAL:
+            codes.append("SFZ" if mainland else "HZ")
+        else:
+            codes.extend(documents.expected_documents(documents.MAINLAND, holder) if mainland else ["WAIGUOJIGOU"])
+    return codes
+
+
+def _holder_rule_text(reason: Reason, region: Optional[str], holder: str) -> str:
+    if reason.accepted_documents.get(holder):
+        names = "或".join(documents.get_document(code).name for code in reason.accepted_documents[holder])
+        return f"{facts.HOLDER_TYPES[holder]}持有者请提交{names}"
+    uscc = "、".join(documents.get_document(code).name for code in documents.expected_documents(documents.MAINLAND, holder)[:3]) \
+        if holder == documents.ORGANISATION else ""
+    sides = [region == documents.MAINLAND] if region else [True, False]
+    return "；".join(_HOLDER_RULE_SENTENCES[(holder, mainland)].format(uscc=uscc) for mainland in sides)
+
+
+def _document_findings(reason: Reason, known: Mapping[str, Any], values: Mapping[str, Any]) -> Dict[str, str]:
+    """Whether the chosen document fits, judged by the sentence of the reason at hand: the holder type for
+    「证件类型选择错误」 and 「未提交注册者证件」, the region for the reasons about region and documents, and
+    not at all for the others (their source sentences say nothing about which document to submit)."""
+    region, doc_type = values.get("region"), values.get("doc_type")
+    if not doc_type or documents.get_document(doc_type) is None:
+        return {}
+    document = documents.get_document(doc_type)
+    if reason.document_rule == HOLDER_RULE:
+        # the holder the customer named (or the kind of number they typed), not the one the document implies
+        holder = known.get("holder_type") if _known(known.get("holder_type")) else known.get("number_holder_type")
+        if not holder or doc_type.upper() in holder_rule_documents(reason, region, holder):
+            return {}
+        return {"doc_type": (
+            f"持有者是{facts.HOLDER_TYPES[holder]}，所选的证件类型「{document.name}」与持有者不符："
+            f"{_holder_rule_text(reason, region, holder)}。所选类型必须和上传的证件一致。"
+        )}
+    if reason.document_rule == REGION_RULE and region:
+        holder = values.get("holder_type")
+        if not regions.region_matches_document(region, doc_type):
+            return {"region": (
+                f"所属区域「{region}」与证件「{document.name}」不符：所属区域要以实际提交的证件为准"
+                f"（该证件对应：{'、'.join(document.regions)}）。"
+            )}
+        if holder and not documents.is_expected_document(region, holder, doc_type):
+            expected = "、".join(documents.get_document(code).name for code in documents.expected_documents(region, holder)[:3])
+            return {"doc_type": f"{region}的{facts.HOLDER_TYPES[holder]}用户应提交：{expected}。"}
+    return {}
+
+
+FIRST_STEPS = 3
+CHECK_OFFER = "回答几个问题，我可以帮您核对{topics}，找出这次失败的具体原因（每个问题都可以回复「跳过」）。"
+NOTHING_NEW = "根据您的回答，没有发现上面几步以外的问题：请按上面的步骤逐项核对后重新提交。"
+AFTER_ANSWERS = "根据您的回答，处理方法："
+
+
+def _applicable_steps(reason: Reason, known: Mapping[str, Any], found: Mapping[str, str]) -> List[Any]:
+    """The catalog steps for what is known: a step about a fact the rules found something on is replaced by
+    that finding; a step about a date the user gave is dropped when the rules found nothing (an old issue
+    date: 「wait 10 days」 no longer applies)."""
+    return [step for step in reason.steps_for(conditions(known))
+            if not (step.fact and (step.fact in found or (step.fact in DATE_FACTS and _known(known.get(step.fact)))))]
+
+
+def first_lines(intent: str, known: Mapping[str, Any], on: date) -> List[str]:
+    """The numbered lines of the first reply, before any question: what the rules already found in the
+    message, then the steps that hold whatever the answers (no condition) and those that apply so far, in the
+    catalog's order (most important first), at most FIRST_STEPS steps."""
+    reason = load_catalog().reason(intent)
+    found, _ = findings_for(reason, known, on)
+    steps = _applicable_steps(reason, known, found)
+    ordered = [step for step in steps if not step.when] + [step for step in steps if step.when]
+    return list(found.values()) + [step.says for step in ordered[:FIRST_STEPS]]
+
+
+def check_offer(intent: str, known: Mapping[str, Any]) -> str:
+    """The questions offered as a way to check the customer's case, naming what they check."""
+    topics = "、".join(FACT_LABELS[fact] for fact in questions_for(intent, known))
+    return CHECK_OFFER.format(topics=topics)
+
+
+def explain(intent: str, known: Mapping[str, Any], on: date, shown: Sequence[str] = ()) -> Explanation:
+    """The exact fix: the rules' findings first, then the catalog steps that apply and are not already covered.
+    `shown` are the steps the first reply already gave: they are not repeated; when the answers changed
+    nothing, the reply says so."""
     reason = load_catalog().reason(intent)
     found, decisive = findings_for(reason, known, on)
-    values = conditions(known)
     if decisive:
         # The rules already say exactly what to do: no wall of general steps.
         steps = [SEE_MORE]
     else:
-        steps = [step.says for step in reason.steps_for(values) if not (step.fact and step.fact in found)]
-    fix = fix_text(list(found.values()) + steps)
+        steps = [step.says for step in _applicable_steps(reason, known, found) if step.says not in shown]
+    lines = [line for line in list(found.values()) + steps if line not in shown]
+    if shown and not lines:
+        lines = [NOTHING_NEW, SEE_MORE]
+    fix = fix_text(lines) if not shown else AFTER_ANSWERS + "\n" + numbered_steps(lines)
     exact = all(known.get(fact) is not None for fact in reason.facts)
     return Explanation(reason_line(reason), fix, list(found.values()), reason.image_related, exact)

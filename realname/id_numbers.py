@@ -108,8 +108,15 @@ def _with_suggestion(result: NumberCheck, is_valid) -> NumberCheck:
     if result.suggestion:
         position = next(i for i, (a, b) in enumerate(zip(result.number, result.suggestion)) if a != b)
         typed_char, meant_char = result.number[position], result.suggestion[position]
-        result.message += (f"第{position + 1}位的“{typed_char}”可能应为“{meant_char}”，"
-                           f"改正后的号码是 {result.suggestion}，请与证件核对。")
+        # The position and the change, never the whole number: a resident ID number stays out of replies
+        # (the caller shows an organisation's code, which is public, in full).
+        kind = "数字" if meant_char.isdigit() else "字母"
+        digit, letter = (meant_char, typed_char) if meant_char.isdigit() else (typed_char, meant_char)
+        change = (f"第{position + 1}位的“{typed_char}”应为{kind}“{meant_char}”"
+                  f"（注意区分数字“{digit}”和字母“{letter}”，请与证件核对）。")
+        # Said once: when the problem already points at this position, the change takes over from there.
+        named = result.message.find(f"第{position + 1}位")
+        result.message = (result.message[:named] if named >= 0 else result.message) + change
     return result
 
 

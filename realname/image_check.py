@@ -509,8 +509,8 @@ def _msg_grayscale(r: ImageReport) -> str:
 
 def _msg_low_resolution(r: ImageReport) -> str:
     return (
-        f"图片分辨率太低:{r.width}×{r.height} 像素,短边少于 {MIN_SHORT_SIDE_PX} 像素,"
-        "证件上的文字和公章可能看不清。请用原件重新扫描(建议 300 dpi)或靠近证件重新拍摄;"
+        f"图片分辨率较低:{r.width}×{r.height} 像素,短边少于 {MIN_SHORT_SIDE_PX} 像素(本助手的建议值,"
+        "不是审核机构的规定),证件上的文字和公章可能看不清。建议用原件重新扫描(例如 300 dpi)或靠近证件重新拍摄;"
         "放大现有图片不能让它变清晰。"
     )
 
@@ -696,7 +696,7 @@ def _encode_within_limits(rgb: Image.Image, icc_profile: bytes | None, report: I
     return CompliantCopy(
         None,
         "cannot_reach_max_size",
-        "无法在不明显降低清晰度的情况下把图片压缩到 5 MB 以内。请用扫描仪以 300 dpi 重新彩色扫描原件,"
+        "无法在不明显降低清晰度的情况下把图片压缩到 5 MB 以内。建议用扫描仪(例如 300 dpi)重新彩色扫描原件,"
         "或用制图工具手动缩小尺寸后另存为 JPG。",
         report,
     )

@@ -195,22 +195,24 @@ CHINA_COUNTRY_CODE = "86"
 
 
 def country_code_problem(text: str, region: str | None = None) -> Finding | None:
-    """A finding when the 国家代码 field holds something other than a country code, e.g. an area code (010, 021,
-    0755), or anything but 86 for a 中国内地 holder. '+86' and '0086' count as 86."""
+    """A finding unless the 国家代码 field holds exactly 86, what the source asks: 「中国的国家代码为86,建议您使用
+    系统默认值,请勿将国内区号填入国家代码处」. +86, 0086 and 086 (not the default's form), area codes (010, 0755)
+    and other codes are all flagged with that advice; the source says nothing else about codes, so no other
+    code is called right. `region` is not used: the source gives the same advice to every holder."""
     raw = unicodedata.normalize("NFKC", text or "").strip()
+    advice = "中国的国家代码为86，建议您使用系统默认值。"
     if not raw:
-        return Finding("country_code_empty", "请填写国家代码，中国的国家代码为86，建议您使用系统默认值。", ERROR, "country_code")
+        return Finding("country_code_empty", "请填写国家代码，" + advice, ERROR, "country_code")
+    if raw == CHINA_COUNTRY_CODE:
+        return None
     if not re.fullmatch(r"\+?\d+", raw):
-        return Finding("country_code_not_digits",
-                       f"国家代码“{raw}”应只包含数字，中国的国家代码为86，建议您使用系统默认值。", ERROR, "country_code")
+        return Finding("country_code_not_digits", f"国家代码“{raw}”应只包含数字。" + advice, ERROR, "country_code")
     digits = raw.lstrip("+")
-    if digits.startswith("00") and len(digits) > 2:
-        digits = digits[2:]  # 0086 is the international dialling form of 86
-    elif digits.startswith("0"):
+    if digits.lstrip("0") == CHINA_COUNTRY_CODE:
+        return Finding("country_code_prefixed",
+                       f"国家代码填的是“{raw}”，不是系统默认值。" + advice, ERROR, "country_code")
+    if digits.startswith("0"):
         return Finding("country_code_is_area_code",
                        f"“{raw}”是国内区号，不是国家代码。中国的国家代码为86，建议您使用系统默认值，请勿将国内区号填入国家代码处。",
                        ERROR, "country_code")
-    if region == "中国内地" and digits != CHINA_COUNTRY_CODE:
-        return Finding("country_code_not_86",
-                       f"国家代码“{raw}”不正确。中国的国家代码为86，建议您使用系统默认值。", ERROR, "country_code")
-    return None
+    return Finding("country_code_other", f"国家代码填的是“{raw}”。" + advice, ERROR, "country_code")

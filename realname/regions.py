@@ -112,6 +112,16 @@ def suffix_needs_cnnic(domain: str) -> bool:
     return len(labels) >= 2 and labels[-1] in _CNNIC_TLDS
 
 
+def naming_refund_applies(domain: str) -> bool:
+    """True for .cn (incl. .com.cn, .bj.cn, …) and .中国: the source's refund for a name rejected at review
+    (「.cn/.中国域名:…系统会自动退款」) is for these only; 「其他域名:…将无法退款」 (.公司 and .网络 included)."""
+    labels = normalise_domain(domain).split(".")
+    return len(labels) >= 2 and labels[-1] in _REFUND_TLDS
+
+
+_REFUND_TLDS = {"cn", "中国", "中国".encode("idna").decode("ascii")}
+
+
 # ---------------------------------------------------------------------------------------------------- region vs document
 
 

@@ -69,3 +69,26 @@ async def test_an_old_issue_date_adds_no_finding_and_a_wrong_number_is_the_fix(d
     assert fix.startswith("处理方法：\n1. 号码有误：")
     assert "2019年5月1日" not in fix
     assert "11010519491231OO2X" not in fix
+
+
+async def test_the_first_reply_to_a_rejection_already_has_numbered_steps_then_offers_the_questions(dispatcher, domain):
+    tracker = make_tracker("注册者证件类型选择错误或证件号码位数不正确", intent="fail_cert_type_or_number")
+    events = await ActionStartDiagnosis().run(dispatcher, tracker, domain)
+    first, offer = texts(dispatcher)
+    assert first.startswith("【注册者证件类型选择错误或证件号码位数不正确】")
+    assert "\n处理方法：\n1. 按证件上印刷的证件类型选择" in first
+    assert offer.startswith("回答几个问题，我可以帮您核对") and "跳过" in offer
+    shown = next(event["value"] for event in events if event["name"] == "shown_steps")
+    assert shown and all(line in first for line in shown)
+
+
+async def test_the_fix_after_the_questions_does_not_repeat_the_first_steps(dispatcher, domain):
+    from realname.diagnosis import first_lines, today
+
+    shown = first_lines("fail_cert_type_or_number", {}, today())
+    slots = {"failure_reason": "fail_cert_type_or_number", "shown_steps": shown, "doc_type": "SFZ",
+             "region": "中国内地", "holder_type": "organisation", "doc_number": "skip"}
+    await ActionExplainFailure().run(dispatcher, make_tracker(slots=slots), domain)
+    fix = texts(dispatcher)[0]
+    assert fix.startswith("根据您的回答，处理方法：\n1. 持有者是企业或组织")
+    assert not any(line in fix for line in shown)

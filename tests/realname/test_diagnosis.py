@@ -18,7 +18,11 @@ def fixed_today(monkeypatch):
     [
         ("fail_contact_wrong", {}, []),
         ("fail_cert_missing", {}, ["holder_type"]),
-        ("fail_cert_missing", {"doc_type": "YYZZ"}, []),  # the document tells the holder type
+        # the document must fit the holder for these reasons: the holder is asked even when the document
+        # seems to tell it (a person who uploaded a business licence is the case to catch)
+        ("fail_cert_missing", {"doc_type": "YYZZ"}, ["holder_type"]),
+        ("fail_cert_type_or_number", {"doc_type": "SFZ", "region": "中国内地", "doc_number": "skip"}, ["holder_type"]),
+        ("fail_number_not_found", {"doc_number": "skip", "doc_type": "SFZ"}, []),  # the document tells it
         ("fail_number_not_found", {"doc_number": "1101****", "number_holder_type": "individual"}, []),
         ("fail_new_cert", {"issue_date": "skip"}, ["holder_type"]),
         ("fail_cert_data_check", {"doc_number": "skip", "issue_date": "2026-11-26", "holder_type": "individual"}, []),
@@ -87,3 +91,58 @@ def test_the_fix_follows_the_rules(intent, known, expected, absent):
 def test_without_facts_the_general_fix_has_every_step():
     fix = diagnosis.explain("fail_sensitive_word", {}, TODAY).fix
     assert "自动退款" in fix and "无法退款" in fix
+
+
+# ----------------------------------------------------------------------------------------------
+# The first reply already helps; the reply after the questions says what the answers changed
+# ----------------------------------------------------------------------------------------------
+
+
+def test_the_first_reply_gives_the_steps_that_hold_whatever_the_answers():
+    lines = diagnosis.first_lines("fail_cert_type_or_number", {}, TODAY)
+    assert lines[0].startswith("按证件上印刷的证件类型选择")          # no condition: holds for everyone
+    assert any("注意区分数字0和字母O" in line for line in lines)
+    assert 2 <= len(lines) <= diagnosis.FIRST_STEPS
+
+
+def test_the_first_reply_of_a_reason_with_only_conditional_steps_gives_the_ones_that_apply_so_far():
+    lines = diagnosis.first_lines("fail_cert_missing", {}, TODAY)
+    assert len(lines) == 2 and "身份证或护照" in lines[0] and "营业执照" in lines[1]
+
+
+def test_the_first_reply_keeps_what_the_rules_found_in_the_message():
+    known = diagnosis.facts_from_text("证件电子信息核验不合格，身份证号 11010519491231OO2X", TODAY)
+    lines = diagnosis.first_lines("fail_cert_data_check", known, TODAY)
+    assert lines[0].startswith(diagnosis.NUMBER_WRONG)
+
+
+def test_the_check_offer_names_what_the_questions_check_and_says_each_can_be_skipped():
+    offer = diagnosis.check_offer("fail_cert_type_or_number", {})
+    assert offer.startswith("回答几个问题，我可以帮您核对证件类型、所属区域、持有者类型、证件号码")
+    assert "跳过" in offer
+
+
+def test_after_the_questions_the_decisive_finding_comes_first_and_shown_steps_are_not_repeated():
+    shown = diagnosis.first_lines("fail_cert_type_or_number", {}, TODAY)
+    known = {"doc_type": "SFZ", "region": "中国内地", "holder_type": "organisation", "doc_number": "skip"}
+    fix = diagnosis.explain("fail_cert_type_or_number", known, TODAY, shown=shown).fix
+    first = fix.splitlines()[1]
+    assert first.startswith("1. 持有者是企业或组织，所选的证件类型「身份证」与持有者不符")
+    for line in shown:
+        assert line not in fix
+
+
+def test_answers_that_change_nothing_are_said_so_instead_of_the_same_steps_again():
+    shown = diagnosis.first_lines("fail_contact_wrong", {}, TODAY)
+    fix = diagnosis.explain("fail_contact_wrong", {}, TODAY, shown=shown).fix
+    assert diagnosis.NOTHING_NEW in fix
+    for line in shown:
+        assert line not in fix
+
+
+def test_answers_that_make_a_conditional_step_apply_give_that_step():
+    shown = diagnosis.first_lines("fail_cert_unqualified", {}, TODAY)
+    fix = diagnosis.explain("fail_cert_unqualified", {"holder_type": "individual", "region": "中国香港"}, TODAY,
+                            shown=shown).fix
+    assert "非中国内地的个人：请提交护照。" in fix
+    assert "提交清晰、完整的原件彩色扫描件或照片" not in fix  # shown in the first reply

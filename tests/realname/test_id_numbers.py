@@ -134,7 +134,9 @@ def test_resident_id_look_alike_suggestion(position, look_alike):
     assert not result.ok
     assert result.problem == BAD_CHARACTERS
     assert result.suggestion == valid
-    assert valid in result.message
+    # the position and the change are named; the whole number is never in the message
+    assert f"第{position + 1}位的“{result.number[position]}”应为数字“{digit}”" in result.message
+    assert valid not in result.message and typed.upper() not in result.message
     assert "注意区分" in result.message
 
 
@@ -206,7 +208,8 @@ def test_credit_code_look_alike_suggestion(typed, expected):
     result = check_credit_code(typed)
     assert not result.ok
     assert result.suggestion == expected
-    assert expected in result.message
+    position = next(i for i, (a, b) in enumerate(zip(result.number, expected)) if a != b)
+    assert f"第{position + 1}位的“{result.number[position]}”应为" in result.message  # the caller shows the code
 
 
 def test_no_suggestion_when_no_single_swap_helps():
