@@ -1,16 +1,5 @@
-"""Custom Rasa graph components (loaded by the pipeline in config.yml)."""
-# Speed-ups of Rasa internals, same results; each module says why.
-from components import action_response_validation  # noqa: F401  (every custom action call)
-from components import event_type_lookup  # noqa: F401  (every event read from the store or an action)
-from components import sparse_feature_stacking  # noqa: F401  (every message's features)
-from components import sparse_batch_values  # noqa: F401  (every DIET training batch)
-from components import training_dataset_options  # noqa: F401  (every DIET training epoch)
-from components import incremental_states  # noqa: F401  (every policy prediction)
-from components import action_call_events  # noqa: F401  (every custom action call: the current turn only)
-from components import applied_events  # noqa: F401  (every session check, policy and action: new events only)
-from components import tracker_copy  # noqa: F401  (every action run: tracker.copy() from the previous copy)
-from components import rule_debug_log  # noqa: F401  (every RulePolicy prediction: no debug text unless logged)
-from components import memoization_debug_log  # noqa: F401  (every MemoizationPolicy prediction: no debug copy unless logged)
-from components import form_temporary_tracker  # noqa: F401  (every form step with slot candidates: from the copy)
-from components import rule_possible_keys  # noqa: F401  (every RulePolicy prediction: only the turns rules look at)
-from components import remembered_states  # noqa: F401  (every prediction: each state looked at once, not per call)
+"""Custom Rasa graph components (loaded by the pipeline in config.yml).
+
+Importing this package changes nothing in Rasa: the speed-ups of Rasa internals are declared by their
+modules and installed by components.patching.install(), called from components/rasa_patches.py.
+"""

@@ -16,7 +16,7 @@ FormValidationAction's slots_to_validate (the slot events at the end). An action
 Tested: each of our actions answers the same to both requests on the turns of a real conversation
 (tests/components/test_action_call_events.py).
 
-Installed on import (components/__init__.py), only on Rasa 3.6.21 and only if the function is Rasa's own.
+Declared in PATCHES; components.patching.install() installs it after checking the versions and the original's source.
 """
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ import rasa
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+from components.patching import Patch
 
-RASA_VERSION = "3.6.21"
 #: Custom actions that read events older than the latest user message get the whole conversation.
 FULL_HISTORY_ACTIONS: frozenset = frozenset()
 
@@ -60,11 +60,4 @@ def _action_call_format(self: RemoteAction, tracker: DialogueStateTracker, domai
     return result
 
 
-def install() -> bool:
-    if rasa.__version__ != RASA_VERSION or RemoteAction._action_call_format is not _original:
-        return False
-    RemoteAction._action_call_format = _action_call_format
-    return True
-
-
-installed = install()
+PATCHES = (Patch("action_call_events", RemoteAction, "_action_call_format", _action_call_format, "428795b944f22edb"),)

@@ -9,8 +9,8 @@ event is tried against all 23 (~0.4 ms per event). Both are avoided here without
   branches differ in that constant and `event` is required, so an event satisfies exactly one branch
   iff it satisfies that one: the verdict is the one jsonschema.validate gives (tested on valid and
   invalid responses). An unknown event name fails as it would under `oneOf`.
-Errors are jsonschema's ValidationError with Rasa's hint appended, as before. Imported from
-components/__init__.py, so every process that loads the model has it.
+Errors are jsonschema's ValidationError with Rasa's hint appended, as before. Declared in
+PATCHES; components.patching.install() installs it after checking the versions and the original's source.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
+from components.patching import Patch
 
 HINT = (
     ". Failed to validate Action server response from API, make sure your response from the "
@@ -69,4 +70,5 @@ def validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
         raise error
 
 
-RemoteAction._validate_action_result = validate_action_result
+PATCHES = (Patch("action_response_validation", RemoteAction, "_validate_action_result", validate_action_result,
+                 "f8cdb4be68123961"),)

@@ -17,7 +17,7 @@ tests/components/test_applied_events.py). Trackers of other types (training's Tr
 a tracker with max_event_history and event types other than the plain ones (components.incremental_states
 ._FIELDS, exact types) go to Rasa's function.
 
-Installed on import (components/__init__.py), only on Rasa 3.6.21 and only if the function is Rasa's own.
+Declared in PATCHES; components.patching.install() installs it after checking the versions and the original's source.
 """
 from __future__ import annotations
 
@@ -26,13 +26,12 @@ import threading
 from collections import OrderedDict
 from typing import List
 
-import rasa
 from rasa.shared.core.events import ActiveLoop, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from components.incremental_states import _FIELDS, _continue_applied
+from components.patching import Patch
 
-RASA_VERSION = "3.6.21"
 #: Conversations remembered per process (least recently used dropped first).
 MAX_CONVERSATIONS = 128
 
@@ -93,17 +92,5 @@ def applied_events(self: DialogueStateTracker) -> List[Event]:
     return list(map(events.__getitem__, applied))
 
 
-def install() -> bool:
-    if rasa.__version__ != RASA_VERSION or DialogueStateTracker.applied_events is not _original:
-        return False
-    DialogueStateTracker.applied_events = applied_events
-    return True
-
-
-def uninstall() -> None:
-    if DialogueStateTracker.applied_events is applied_events:
-        DialogueStateTracker.applied_events = _original
-    _memo.clear()
-
-
-installed = install()
+PATCHES = (Patch("applied_events", DialogueStateTracker, "applied_events", applied_events, "764d5065ea9997d6",
+                 reset=_memo.clear),)

@@ -14,13 +14,12 @@ every event applied is exactly what components.tracker_copy gives for tracker.co
 `update` as from_events does. Anything else (or when tracker_copy leaves a copy to Rasa) goes to Rasa's
 function. Tested against it on real conversations (tests/components/test_form_temporary_tracker.py).
 
-Installed on import (components/__init__.py), only on Rasa 3.6.21 and only if the function is Rasa's own.
+Declared in PATCHES; components.patching.install() installs it after checking the versions and the original's source.
 """
 from __future__ import annotations
 
 from typing import List
 
-import rasa
 from rasa.core.actions.forms import FormAction
 from rasa.shared.core.constants import REQUESTED_SLOT
 from rasa.shared.core.domain import Domain
@@ -28,8 +27,8 @@ from rasa.shared.core.events import ActionExecuted, Event, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from components import tracker_copy
+from components.patching import Patch
 
-RASA_VERSION = "3.6.21"
 _original = FormAction._temporary_tracker
 
 
@@ -55,16 +54,4 @@ def _temporary_tracker(self: FormAction, current_tracker: DialogueStateTracker, 
     return tracker
 
 
-def install() -> bool:
-    if rasa.__version__ != RASA_VERSION or FormAction._temporary_tracker is not _original:
-        return False
-    FormAction._temporary_tracker = _temporary_tracker
-    return True
-
-
-def uninstall() -> None:
-    if FormAction._temporary_tracker is _temporary_tracker:
-        FormAction._temporary_tracker = _original
-
-
-installed = install()
+PATCHES = (Patch("form_temporary_tracker", FormAction, "_temporary_tracker", _temporary_tracker, "381bc4b6e07fc205"),)

@@ -35,8 +35,7 @@ function returns, state for state (tested on real trackers, tests/components/tes
   EntitiesAdded, StoryExported, subclasses), trackers of other types (training's
   TrackerWithCachedStates), a tracker with max_event_history.
 
-Installed on import (components/__init__.py imports it; the model's pipeline imports components), only on
-Rasa 3.6.21 and only if the function is still Rasa's original.
+Declared in PATCHES; components.patching.install() installs it after checking the versions and the original's source.
 """
 from __future__ import annotations
 
@@ -47,7 +46,6 @@ import weakref
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Text, Tuple
 
-import rasa
 from rasa.shared.core import constants as core_constants
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -73,8 +71,8 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT, TEXT
+from components.patching import Patch
 
-RASA_VERSION = "3.6.21"
 #: Conversations remembered per process (least recently used dropped first).
 MAX_CONVERSATIONS = 128
 #: Replay-tracker copies kept per conversation: how far back a later call may differ and still be resumed.
@@ -444,17 +442,5 @@ def _state(domain, tr, hide_rule_turn, states, last_ml, was_hidden, omit_unset_s
     return last_ml, was_hidden
 
 
-def install() -> bool:
-    if rasa.__version__ != RASA_VERSION or Domain.states_for_tracker_history is not _original:
-        return False
-    Domain.states_for_tracker_history = states_for_tracker_history
-    return True
-
-
-def uninstall() -> None:
-    if Domain.states_for_tracker_history is states_for_tracker_history:
-        Domain.states_for_tracker_history = _original
-    _cache.clear()
-
-
-installed = install()
+PATCHES = (Patch("incremental_states", Domain, "states_for_tracker_history", states_for_tracker_history,
+                 "035111ce73ac90ba", reset=_cache.clear),)

@@ -15,7 +15,7 @@ its items' texts + "]". Any other list (training, a slice, a copy) goes to Rasa'
 results (tested against Rasa's on the states of a real conversation,
 tests/components/test_turn_growth_patches.py).
 
-Installed on import (components/__init__.py), only on Rasa 3.6.21 and only if the functions are Rasa's own.
+Declared in PATCHES; components.patching.install() installs it after checking the versions and the original's source.
 """
 from __future__ import annotations
 
@@ -24,15 +24,14 @@ import itertools
 import json
 from typing import List, Optional, Text
 
-import rasa
 from rasa.core.featurizers.tracker_featurizers import TrackerFeaturizer
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.shared.core.constants import USER
 from rasa.shared.nlu.constants import INTENT, TEXT
 
 from components.incremental_states import RememberedStates
+from components.patching import Patch
 
-RASA_VERSION = "3.6.21"
 _original_remove = TrackerFeaturizer.__dict__["_remove_user_text_if_intent"]
 _original_key = RulePolicy._create_feature_key
 
@@ -73,19 +72,8 @@ def _create_feature_key(self: RulePolicy, states: List) -> Optional[Text]:
     return "[" + ", ".join(head + tail) + "]"
 
 
-def install() -> bool:
-    if (rasa.__version__ != RASA_VERSION or TrackerFeaturizer.__dict__["_remove_user_text_if_intent"] is not _original_remove
-            or RulePolicy._create_feature_key is not _original_key):
-        return False
-    TrackerFeaturizer._remove_user_text_if_intent = staticmethod(_remove_user_text_if_intent)
-    RulePolicy._create_feature_key = _create_feature_key
-    return True
-
-
-def uninstall() -> None:
-    if RulePolicy._create_feature_key is _create_feature_key:
-        RulePolicy._create_feature_key = _original_key
-        TrackerFeaturizer._remove_user_text_if_intent = _original_remove
-
-
-installed = install()
+PATCHES = (
+    Patch("remembered_states.text_removal", TrackerFeaturizer, "_remove_user_text_if_intent",
+          _remove_user_text_if_intent, "b0dc0d2430e6b41e", static=True),
+    Patch("remembered_states.rule_key", RulePolicy, "_create_feature_key", _create_feature_key, "641eda8d019918ce"),
+)

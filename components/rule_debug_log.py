@@ -10,20 +10,18 @@ is its only caller in Rasa) returns Rasa's text when rasa.core.policies.rule_pol
 write a debug line (asked at every call, so a log level changed later is followed), and an empty text
 otherwise, which that logger drops unread. The log written at DEBUG is the same.
 
-Installed on import (components/__init__.py), only on Rasa 3.6.21 and only while RulePolicy uses
-Policy's own format_tracker_states.
+Declared in PATCHES; components.patching.install() installs it after checking the versions and the original's source.
 """
 from __future__ import annotations
 
 from typing import Dict, List, Text
 
-import rasa
 import structlog
 from rasa.core.policies import rule_policy
 from rasa.core.policies.policy import Policy
 from rasa.core.policies.rule_policy import RulePolicy
+from components.patching import Patch
 
-RASA_VERSION = "3.6.21"
 _original = Policy.__dict__["format_tracker_states"]
 
 
@@ -44,17 +42,5 @@ def format_tracker_states(states: List[Dict]) -> Text:
     return ""
 
 
-def install() -> bool:
-    if (rasa.__version__ != RASA_VERSION or "format_tracker_states" in RulePolicy.__dict__
-            or RulePolicy.format_tracker_states is not _original.__func__):
-        return False
-    RulePolicy.format_tracker_states = staticmethod(format_tracker_states)
-    return True
-
-
-def uninstall() -> None:
-    if RulePolicy.__dict__.get("format_tracker_states") is not None:
-        del RulePolicy.format_tracker_states
-
-
-installed = install()
+PATCHES = (Patch("rule_debug_log", RulePolicy, "format_tracker_states", format_tracker_states, "32b101cb34fd1c32",
+                 static=True),)

@@ -11,16 +11,15 @@ _is_rule_applicable returns True for every remaining key (`turn_index >= len(rul
 change any more. Same set as Rasa's (tested against it on the states of a real conversation,
 tests/components/test_turn_growth_patches.py).
 
-Installed on import (components/__init__.py), only on Rasa 3.6.21 and only if the function is Rasa's own.
+Declared in PATCHES; components.patching.install() installs it after checking the versions and the original's source.
 """
 from __future__ import annotations
 
 from typing import Dict, List, Set, Text
 
-import rasa
 from rasa.core.policies.rule_policy import RulePolicy
+from components.patching import Patch
 
-RASA_VERSION = "3.6.21"
 _original = RulePolicy._get_possible_keys
 
 
@@ -35,16 +34,4 @@ def _get_possible_keys(self: RulePolicy, lookup: Dict[Text, Text], states: List)
     return possible_keys
 
 
-def install() -> bool:
-    if rasa.__version__ != RASA_VERSION or RulePolicy._get_possible_keys is not _original:
-        return False
-    RulePolicy._get_possible_keys = _get_possible_keys
-    return True
-
-
-def uninstall() -> None:
-    if RulePolicy._get_possible_keys is _get_possible_keys:
-        RulePolicy._get_possible_keys = _original
-
-
-installed = install()
+PATCHES = (Patch("rule_possible_keys", RulePolicy, "_get_possible_keys", _get_possible_keys, "2915fd81711e194c"),)

@@ -5,7 +5,7 @@ Rasa 3.6's RasaDataGenerator._scipy_matrix_to_values stacks three small numpy ar
 2-core machines, competing with TensorFlow for the CPU. Concatenating all examples' rows and columns
 at once and repeating each example's index gives the same arrays in the same order (tested against
 Rasa's function). 4-D (dialogue) features still go to Rasa's code.
-Imported from components/__init__.py, so training processes have it.
+Declared in PATCHES; components.patching.install() installs it after checking the versions and the original's source.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse
 from rasa.utils.tensorflow.data_generator import RasaDataGenerator
 from rasa.utils.tensorflow.model_data import FeatureArray
+from components.patching import Patch
 
 _rasa_scipy_matrix_to_values = RasaDataGenerator._scipy_matrix_to_values
 
@@ -36,4 +37,5 @@ def scipy_matrix_to_values(array_of_sparse: FeatureArray) -> List[np.ndarray]:
     return [np.stack([example, rows, columns], axis=1), values, shape]
 
 
-RasaDataGenerator._scipy_matrix_to_values = staticmethod(scipy_matrix_to_values)
+PATCHES = (Patch("sparse_batch_values", RasaDataGenerator, "_scipy_matrix_to_values", scipy_matrix_to_values,
+                 "53d2e4842e1946ba", static=True),)

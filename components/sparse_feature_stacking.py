@@ -5,13 +5,14 @@ scipy.sparse.hstack, which goes through bmat: ~0.35 ms of checks and format conv
 our 2-core machines, four to six calls per message. Placing two COO matrices side by side is
 concatenating their entries with the right one's columns shifted by the left one's width: the same
 matrix in the same COO format (tested against scipy.sparse.hstack). Shape errors are Rasa's own.
-Imported from components/__init__.py, so every process that loads the model has it.
+Declared in PATCHES; components.patching.install() installs it after checking the versions and the original's source.
 """
 from __future__ import annotations
 
 import numpy as np
 from rasa.shared.nlu.training_data.features import Features
 from scipy.sparse import coo_matrix, spmatrix
+from components.patching import Patch
 
 
 def side_by_side(left: spmatrix, right: spmatrix) -> coo_matrix:
@@ -35,4 +36,5 @@ def combine_sparse_features(self: Features, additional_features: Features) -> No
     self._cached_fingerprint = None
 
 
-Features._combine_sparse_features = combine_sparse_features
+PATCHES = (Patch("sparse_feature_stacking", Features, "_combine_sparse_features", combine_sparse_features,
+                 "9837d864e5983243"),)

@@ -16,7 +16,7 @@ conversations (tests/components/test_tracker_copy.py). Trackers of other types, 
 max_event_history, event types other than the plain ones (components.incremental_states._FIELDS) or an
 event whose timestamp is not <= inf go to Rasa's function.
 
-Installed on import (components/__init__.py), only on Rasa 3.6.21 and only if the function is Rasa's own.
+Declared in PATCHES; components.patching.install() installs it after checking the versions and the original's source.
 """
 from __future__ import annotations
 
@@ -25,13 +25,12 @@ import threading
 from collections import OrderedDict
 from typing import Any, List
 
-import rasa
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from components.applied_events import same_prefix
 from components.incremental_states import _FIELDS
+from components.patching import Patch
 
-RASA_VERSION = "3.6.21"
 #: Conversations remembered per process (least recently used dropped first).
 MAX_CONVERSATIONS = 128
 #: Replays kept per conversation (the turn's tracker and the copies made of its copies, e.g. by forms).
@@ -91,7 +90,8 @@ def remember(tracker: DialogueStateTracker, replay: DialogueStateTracker) -> Non
     """Tells the next copy of `tracker` where to start: `replay` is what init_copy() plus `update` of every
     event of `tracker` gives (storage/tracker_store.py's cached session is built that way, from plain
     events with timestamps <= inf); it is kept, never handed out or changed."""
-    if (type(tracker) is not DialogueStateTracker or tracker._max_event_history is not None or not installed
+    if (type(tracker) is not DialogueStateTracker or tracker._max_event_history is not None
+            or DialogueStateTracker.copy is not copy
             or not tracker.sender_id or tracker.is_rule_tracker):  # init_copy() would differ from `replay`
         return
     _store(tracker.sender_id, ((tracker.sender_id, tracker.is_rule_tracker, _slot_definitions(tracker)),
@@ -130,17 +130,4 @@ def replay_of(self: DialogueStateTracker):
     return clone(replay)
 
 
-def install() -> bool:
-    if rasa.__version__ != RASA_VERSION or DialogueStateTracker.copy is not _original:
-        return False
-    DialogueStateTracker.copy = copy
-    return True
-
-
-def uninstall() -> None:
-    if DialogueStateTracker.copy is copy:
-        DialogueStateTracker.copy = _original
-    _memo.clear()
-
-
-installed = install()
+PATCHES = (Patch("tracker_copy", DialogueStateTracker, "copy", copy, "dfa48dca9f355ad1", reset=_memo.clear),)

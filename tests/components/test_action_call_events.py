@@ -18,8 +18,8 @@ from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.utils.endpoints import EndpointConfig
 from rasa_sdk.executor import ActionExecutor
 
-import components  # noqa: F401  (installs the patch)
-from components import action_call_events
+import components.rasa_patches  # noqa: F401  (installs the patches, as the pipeline does)
+from components import action_call_events, patching
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = json.loads((Path(__file__).parent / "data" / "long_conversation_events.json").read_text(encoding="utf-8"))
@@ -48,7 +48,7 @@ def run(executor, payload):
 
 
 def test_installed_for_this_rasa():
-    assert action_call_events.installed
+    assert patching.get("action_call_events").is_installed()
     assert RemoteAction._action_call_format is action_call_events._action_call_format
 
 
@@ -100,6 +100,3 @@ def test_full_history_actions_get_rasa_s_request(domain, monkeypatch):
     assert tracker.current_state(EventVerbosity.ALL)["events"] == [e.as_dict() for e in tracker.events]
 
 
-def test_guarded_by_version(monkeypatch):
-    monkeypatch.setattr(action_call_events.rasa, "__version__", "3.7.0")
-    assert action_call_events.install() is False

@@ -3,7 +3,7 @@ from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.utils.endpoints import EndpointConfig
 
-import components  # noqa: F401  (installs the validator)
+import components.rasa_patches  # noqa: F401  (installs the patches, as the pipeline does)
 from components.action_response_validation import validate_action_result
 
 

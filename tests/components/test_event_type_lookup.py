@@ -2,7 +2,7 @@ import pytest
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
 from rasa.shared.utils.common import all_subclasses
 
-import components  # noqa: F401  (installs the lookup)
+import components.rasa_patches  # noqa: F401  (installs the patches, as the pipeline does)
 from components import event_type_lookup
 
 

@@ -27,8 +27,8 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import TEXT
 
-import components  # noqa: F401  (installs the patch)
-from components import incremental_states
+import components.rasa_patches  # noqa: F401  (installs the patches, as the pipeline does)
+from components import incremental_states, patching
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = json.loads((Path(__file__).parent / "data" / "long_conversation_events.json").read_text(encoding="utf-8"))
@@ -79,7 +79,7 @@ def _check_growing(domain, events, reload_every, kwargs, seed=0):
 
 
 def test_installed_for_this_rasa():
-    assert incremental_states.installed
+    assert patching.get("incremental_states").is_installed()
     assert Domain.states_for_tracker_history is incremental_states.states_for_tracker_history
 
 
@@ -135,8 +135,3 @@ def test_other_event_types_and_trackers_go_to_rasa(domain, monkeypatch):
     limited = DialogueStateTracker.from_dict("conv", copy.deepcopy(EVENTS[:30]), domain.slots, max_event_history=50)
     domain.states_for_tracker_history(limited)
     assert len(calls) == 2
-
-
-def test_guarded_by_version_and_identity(monkeypatch):
-    monkeypatch.setattr(incremental_states.rasa, "__version__", "3.6.22")
-    assert incremental_states.install() is False

@@ -3,7 +3,7 @@ import scipy.sparse
 from rasa.utils.tensorflow.data_generator import RasaDataGenerator
 from rasa.utils.tensorflow.model_data import FeatureArray
 
-import components  # noqa: F401  (installs the batch conversion)
+import components.rasa_patches  # noqa: F401  (installs the patches, as the pipeline does)
 
 
 def batch(first_format):

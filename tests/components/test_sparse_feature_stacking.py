@@ -3,7 +3,7 @@ import pytest
 import scipy.sparse
 from rasa.shared.nlu.training_data.features import Features
 
-import components  # noqa: F401  (installs the stacking)
+import components.rasa_patches  # noqa: F401  (installs the patches, as the pipeline does)
 from components.sparse_feature_stacking import combine_sparse_features, side_by_side
 
 

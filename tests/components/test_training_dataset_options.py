@@ -2,7 +2,7 @@ import numpy as np
 import tensorflow as tf
 from keras.engine.data_adapter import KerasSequenceAdapter
 
-import components  # noqa: F401  (turns autotuning off)
+import components.rasa_patches  # noqa: F401  (installs the patches, as the pipeline does)
 
 
 class Batches(tf.keras.utils.Sequence):

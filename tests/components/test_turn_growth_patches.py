@@ -15,8 +15,8 @@ from rasa.shared.core.events import (ActionExecuted, ActionReverted, Event, Rest
                                      UserUtteranceReverted)
 from rasa.shared.core.trackers import DialogueStateTracker
 
-import components  # noqa: F401  (installs the patches)
-from components import applied_events, form_temporary_tracker, memoization_debug_log, rule_debug_log, tracker_copy
+import components.rasa_patches  # noqa: F401  (installs the patches, as the pipeline does)
+from components import applied_events, form_temporary_tracker, memoization_debug_log, patching, rule_debug_log, tracker_copy
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = json.loads((Path(__file__).parent / "data" / "long_conversation_events.json").read_text(encoding="utf-8"))
@@ -68,8 +68,8 @@ CASES = [(EVENTS, 0), (EVENTS, 9), (with_special(UserUtteranceReverted, EVENTS[:
 
 
 def test_installed_for_this_rasa():
-    assert applied_events.installed and tracker_copy.installed and form_temporary_tracker.installed
-    assert rule_debug_log.installed and memoization_debug_log.installed
+    for name in ("applied_events", "tracker_copy", "form_temporary_tracker", "rule_debug_log", "memoization_debug_log"):
+        assert patching.get(name).is_installed(), name
     assert DialogueStateTracker.applied_events is applied_events.applied_events
     assert DialogueStateTracker.copy is tracker_copy.copy
 
@@ -178,14 +178,6 @@ def test_memoization_debug_copy_only_when_logged(log_level):
     assert copied == states and copied is not states and copied[0] is not states[0]
 
 
-def test_guarded_by_version(monkeypatch):
-    import rasa
-
-    monkeypatch.setattr(rasa, "__version__", "3.6.22")
-    for module in (applied_events, tracker_copy, form_temporary_tracker, rule_debug_log, memoization_debug_log):
-        assert module.install() is False
-
-
 def test_rule_possible_keys_as_rasa(domain):
     import random
 
@@ -193,7 +185,7 @@ def test_rule_possible_keys_as_rasa(domain):
 
     from components import rule_possible_keys
 
-    assert rule_possible_keys.installed and RulePolicy._get_possible_keys is rule_possible_keys._get_possible_keys
+    assert patching.get("rule_possible_keys").is_installed() and RulePolicy._get_possible_keys is rule_possible_keys._get_possible_keys
     policy = RulePolicy.__new__(RulePolicy)
     tracker = DialogueStateTracker.from_dict("conv", copy.deepcopy(EVENTS), domain.slots)
     from components import incremental_states
@@ -240,7 +232,7 @@ def test_text_removal_and_rule_feature_key_as_rasa(domain, events, reload_every,
 
     from components import incremental_states, remembered_states
 
-    assert remembered_states.installed and RulePolicy._create_feature_key is remembered_states._create_feature_key
+    assert patching.get("remembered_states.rule_key").is_installed() and RulePolicy._create_feature_key is remembered_states._create_feature_key
     incremental_states._cache.clear()
     featurizer = MaxHistoryTrackerFeaturizer(max_history=None)
     policy = RulePolicy.__new__(RulePolicy)
