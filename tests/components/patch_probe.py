@@ -118,7 +118,6 @@ TRAIN_CONFIG = """
 recipe: default.v1
 language: zh
 pipeline:
-  - name: components.simplified_chinese.SimplifiedChineseNormalizer
   - name: components.rasa_patches.RasaPatches
   - name: components.jieba_tokenizer.CleanJiebaTokenizer
     dictionary_path: {dicts}
