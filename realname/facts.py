@@ -18,6 +18,9 @@ Facts (keys of the dict extract_facts returns; a key is present only when found)
 
 parse_* functions read the answer to a question the assistant asked; they return the value, SKIP, or None
 (not understood). They are more permissive than extract_facts because the context is known.
+
+Every public function reads traditional characters too: the text is put in simplified script first
+(realname.chinese_script.to_simplified: same length, ASCII/digits and domain labels left as typed).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import re
 from datetime import date
 
 from realname import documents, regions
+from realname.chinese_script import to_simplified
 from realname.dates import DateProblem, parse_date_match
 from realname.id_numbers import find_number_candidates
 
@@ -98,7 +102,7 @@ _IDN_LEADING_WEAK = re.compile(r"^.*(?:是|为|叫|注册了|注册|买了|我�
 
 
 def is_skip(text: str) -> bool:
-    return bool(_SKIP.match((text or "").strip()))
+    return bool(_SKIP.match(to_simplified(text or "").strip()))
 
 
 def _blank_out(text: str, spans) -> str:
@@ -146,6 +150,7 @@ def _find_domains(text: str) -> list[tuple[int, int, str]]:
 
 def parse_region(text: str) -> str | None:
     """Answer to 「您的所属区域是？」 → one of REGIONS, SKIP, or None."""
+    text = to_simplified(text or "")
     if is_skip(text):
         return SKIP
     stripped = (text or "").strip()
@@ -161,6 +166,7 @@ def parse_region(text: str) -> str | None:
 
 def parse_holder_type(text: str) -> str | None:
     """Answer to 「持有者是个人还是企业/组织？」 → INDIVIDUAL, ORGANISATION, SKIP, or None."""
+    text = to_simplified(text or "")
     if is_skip(text):
         return SKIP
     stripped = (text or "").strip()
@@ -178,6 +184,7 @@ def parse_holder_type(text: str) -> str | None:
 
 def parse_document_type(text: str) -> str | None:
     """Answer to 「您提交的是什么证件？」 → a document code, SKIP, or None."""
+    text = to_simplified(text or "")
     if is_skip(text):
         return SKIP
     return documents.find_document_type(text)
@@ -185,6 +192,7 @@ def parse_document_type(text: str) -> str | None:
 
 def parse_issue_date(text: str, today: date) -> date | str | None:
     """Answer to 「证件是哪天颁发的？」 → date, SKIP, or None. Raises DateProblem for a future/impossible date."""
+    text = to_simplified(text or "")
     if is_skip(text):
         return SKIP
     found = parse_date_match(text, today)
@@ -194,6 +202,7 @@ def parse_issue_date(text: str, today: date) -> date | str | None:
 def parse_expiry_date(text: str, today: date) -> date | str | None:
     """Answer to 「证件有效期到哪天？」 → date, SKIP, or None. 长期/长期有效 → None (no expiry to check).
     Raises DateProblem for an impossible date."""
+    text = to_simplified(text or "")
     if is_skip(text):
         return SKIP
     found = parse_date_match(text, today, allow_future=True)
@@ -202,6 +211,7 @@ def parse_expiry_date(text: str, today: date) -> date | str | None:
 
 def parse_domain(text: str) -> str | None:
     """Answer to 「是哪个域名？」 → normalised domain, SKIP, or None."""
+    text = to_simplified(text or "")
     if is_skip(text):
         return SKIP
     domains = _find_domains(text or "")
@@ -213,6 +223,7 @@ def parse_document_number(text: str) -> str | None:
 
     When the whole answer is one token it is returned even if it is short or long (a wrong length is a finding
     for realname.id_numbers, not a reason to ignore the answer)."""
+    text = to_simplified(text or "")
     if is_skip(text):
         return SKIP
     candidates = find_number_candidates(text or "")
@@ -230,7 +241,7 @@ def parse_document_number(text: str) -> str | None:
 def extract_facts(text: str, today: date) -> dict:
     """Every fact found in a free-text message (see module docstring for the keys)."""
     facts: dict = {}
-    text = text or ""
+    text = to_simplified(text or "")
     if is_skip(text):
         facts["skip"] = True
         return facts
