@@ -17,7 +17,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 
 # Training inputs: a change to any of them retrains.
-TRAIN_INPUTS := config.yml $(wildcard domain/*.yml) $(shell find data knowledge dicts components -type f -not -path '*/__pycache__/*' 2>/dev/null)
+TRAIN_INPUTS := config.yml domain.yml $(shell find data knowledge dicts components -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
 # Find a Python 3.10 by itself: pyenv's 3.10.x, then python3.10 on PATH.
 PYTHON310 := $(shell \
@@ -52,7 +52,7 @@ $(STAMP): requirements.txt constraints.txt
 
 # Retrain only when the data, config or knowledge changed.
 $(MODEL_STAMP): $(STAMP) $(TRAIN_INPUTS)
-	$(PY) scripts/timed.py bench/last-training.json -- $(RASA) train --domain domain --fixed-model-name realname --out models
+	$(PY) scripts/timed.py bench/last-training.json -- $(RASA) train --fixed-model-name realname --out models
 	touch $(MODEL_STAMP)
 
 train: $(MODEL_STAMP)

@@ -90,9 +90,11 @@ ANSWERS: Dict[str, Sequence[str]] = {
 }
 
 
-def _question_facts() -> Dict[str, str]:
-    questions = yaml.safe_load((ROOT / "knowledge" / "questions.yml").read_text(encoding="utf-8"))["questions"]
-    return {spec["text"]: fact for fact, spec in questions.items()}
+def question_facts() -> Dict[str, str]:
+    """{question text: fact} of the diagnosis form's questions (domain.yml's utter_ask_<fact>, every variation)."""
+    responses = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+    return {variation["text"]: name[len("utter_ask_"):] for name, variations in responses.items()
+            if name.startswith("utter_ask_") for variation in variations}
 
 
 def _warms_up(launcher: str) -> bool:
@@ -167,7 +169,7 @@ class Servers:
 
 def conversation(send: Callable[[str], List[dict]], turns: int = TURNS, first: Optional[str] = None):
     """One conversation of `turns` user messages; returns [(text, milliseconds, replies)] per turn."""
-    facts_by_question = _question_facts()
+    facts_by_question = question_facts()
     script = itertools.cycle(SCRIPT)
     answer_index: Dict[str, int] = {}
     log = []

@@ -33,7 +33,6 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from realname.catalog import KNOWLEDGE_DIR  # noqa: E402
 from realname.diagnosis import AFTER_ANSWERS, FACTS  # noqa: E402
 from bench import long_conversation  # noqa: E402
 from bench.long_conversation import percentile  # noqa: E402
@@ -64,7 +63,7 @@ def machine_speed_ms() -> float:
 def measure_training() -> float:
     with tempfile.TemporaryDirectory() as out:
         start = time.monotonic()
-        subprocess.run([RASA, "train", "--domain", "domain", "--out", out, "--force"], cwd=ROOT, check=True,
+        subprocess.run([RASA, "train", "--out", out, "--force"], cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return round(time.monotonic() - start, 1)
 
@@ -136,8 +135,7 @@ def latency(servers: Servers, users: int, requests_per_user: int):
 
 
 def diagnosis_figures(servers: Servers):
-    questions = yaml.safe_load((KNOWLEDGE_DIR / "questions.yml").read_text(encoding="utf-8"))["questions"]
-    by_text = {spec["text"]: fact for fact, spec in questions.items()}
+    by_text = long_conversation.question_facts()
     scenarios = yaml.safe_load((ROOT / "bench" / "conversations.yml").read_text(encoding="utf-8"))["conversations"]
     exact, first_helps, asked_counts = 0, 0, []
     for scenario in scenarios:

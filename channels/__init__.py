@@ -2,5 +2,7 @@
 
 Register them in credentials.yml by module path (see docs/channels.md):
 ``channels.web.WebInput``, ``channels.dingtalk.DingTalkInput``, ``channels.wecom.WeComInput``.
-Shared plumbing lives in :mod:`channels.common`.
+What they share lives in modules named by what they hold: :mod:`channels.rasa_bridge` (a message
+through Rasa), :mod:`channels.chat_app` (DingTalk's and WeCom's common path), :mod:`channels.images`,
+:mod:`channels.buttons`, :mod:`channels.http_client`, :mod:`channels.rate_limit` and smaller ones.
 """

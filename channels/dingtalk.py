@@ -29,36 +29,16 @@ from sanic.response import HTTPResponse
 
 from rasa.core.channels.channel import InputChannel
 
-from channels.rate_limit import RATE_LIMITED_REPLY, UPLOAD_LIMITED_REPLY, ChannelLimiter, Limits, Verdict, wait_text
-from channels.common import (
-    MAX_TEXT_CHARS,
-    IMAGE_FAILED_REPLY,
-    RESERVED_COMMAND_REPLY,
-    UNSUPPORTED_MESSAGE_REPLY,
-    BackgroundTasks,
-    ButtonMemory,
-    DeliveryError,
-    HttpSender,
-    TokenCache,
-    TTLSet,
-    Turn,
-    ask_rasa,
-    cfg_number,
-    delivery_settings,
-    check_image_text,
-    compose_turn,
-    constant_time_equals,
-    dingtalk_markdown,
-    env_str,
-    hmac_sha256_base64,
-    image_error_text,
-    is_reserved_command,
-    json_errcode_check,
-    safe_url,
-    save_image,
-    short_id,
-    sniff_image_type,
-)
+from channels.background import BackgroundTasks
+from channels.buttons import Turn, render_turn
+from channels.chat_app import ChatAppDialogue
+from channels.http_client import DeliveryError, HttpSender, TokenCache, json_errcode_check
+from channels.log_privacy import safe_url, short_id
+from channels.rate_limit import Limits
+from channels.replies import UNSUPPORTED_MESSAGE_REPLY
+from channels.settings import cfg_number, delivery_settings, env_str
+from channels.signing import constant_time_equals, hmac_sha256_base64
+from channels.ttl_set import TTLSet
 
 logger = logging.getLogger(__name__)
 
@@ -139,11 +119,10 @@ class DingTalkInput(InputChannel):
         if not app_secret:
             logger.warning("dingtalk.not_configured missing=DINGTALK_APP_SECRET: the callback answers 503")
         self.seen = TTLSet(maxsize=20000, ttl=dedupe_ttl_seconds)
-        self.buttons = ButtonMemory()
         self.http = HttpSender("dingtalk", timeout=http_timeout, attempts=http_attempts, backoff=http_backoff)
         self.tokens = TokenCache(self._fetch_token)
         self.tasks = BackgroundTasks("dingtalk")
-        self.limiter = ChannelLimiter(self.name(), limits or Limits())
+        self.dialogue = ChatAppDialogue("dingtalk", self.name(), limits or Limits(), max_image_bytes)
         # Read by service/http_guard before the body is read.
         self.body_limits = {"/webhook": max_body_bytes}
 
@@ -237,73 +216,30 @@ class DingTalkInput(InputChannel):
 
     async def process(self, msg: Dict[str, Any], on_new_message: Callable[[Any], Awaitable[Any]]) -> None:
         user = self._user(msg)
-        tag = short_id(user)
         texts, pictures = self._inputs(msg)
         webhook = str(msg["sessionWebhook"])
         expires_ms = msg.get("sessionWebhookExpiredTime")
+
+        async def say(text: str) -> None:
+            await self.reply(webhook, expires_ms, Turn(text=text), user)
+
         if not texts and not pictures:
-            logger.info("dingtalk.message.unsupported user=%s type=%s", tag, str(msg.get("msgtype"))[:32])
-            await self.reply(webhook, expires_ms, Turn(text=UNSUPPORTED_MESSAGE_REPLY), user)
+            logger.info("dingtalk.message.unsupported user=%s type=%s", short_id(user), str(msg.get("msgtype"))[:32])
+            await say(UNSUPPORTED_MESSAGE_REPLY)
             return
         to_rasa: List[str] = []
         for code in pictures[:3]:
-            verdict = await self.limiter.upload(user)
-            if not verdict.allowed:
-                await self._say_limited(UPLOAD_LIMITED_REPLY, verdict, webhook, expires_ms, user)
-                continue
-            text = await self._picture_to_text(code, user, webhook, expires_ms)
+            text = await self.dialogue.picture_for_rasa(user, code, lambda code=code: self.download_picture(code), say)
             if text:
                 to_rasa.append(text)
-        for text in texts:
-            choice = self.buttons.resolve(user, text)
-            if choice is not None:
-                text = choice
-            elif is_reserved_command(text):
-                await self.reply(webhook, expires_ms, Turn(text=RESERVED_COMMAND_REPLY), user)
-                continue
-            verdict = await self.limiter.message(user)
-            if not verdict.allowed:
-                await self._say_limited(RATE_LIMITED_REPLY, verdict, webhook, expires_ms, user)
-                continue
-            if len(text) > MAX_TEXT_CHARS:
-                text = text[:MAX_TEXT_CHARS]
-            to_rasa.append(text)
+        for typed in texts:
+            text = await self.dialogue.text_for_rasa(user, typed, say)
+            if text:
+                to_rasa.append(text)
+        metadata = {"dingtalk": {"conversation_type": msg.get("conversationType"), "msg_type": msg.get("msgtype")}}
         for text in to_rasa:
-            messages = await ask_rasa(
-                on_new_message,
-                text,
-                sender_id="dingtalk-" + user,
-                input_channel=self.name(),
-                metadata={
-                    "dingtalk": {
-                        "conversation_type": msg.get("conversationType"),
-                        "msg_type": msg.get("msgtype"),
-                    }
-                },
-            )
-            turn = compose_turn(messages)
-            self.buttons.remember(user, turn.buttons)
+            turn = await self.dialogue.ask(on_new_message, user, text, metadata)
             await self.reply(webhook, expires_ms, turn, user)
-
-    async def _say_limited(self, template: str, verdict: Verdict, webhook: str, expires_ms: Any, user: str) -> None:
-        if self.limiter.first_refusal(user):
-            await self.reply(webhook, expires_ms, Turn(text=template.format(wait=wait_text(verdict.retry_after))), user)
-
-    async def _picture_to_text(self, code: str, user: str, webhook: str, expires_ms: Any) -> Optional[str]:
-        try:
-            data = await self.download_picture(code)
-        except DeliveryError as e:
-            logger.error("dingtalk.picture.failed user=%s reason=%s", short_id(user), e)
-            await self.reply(webhook, expires_ms, Turn(text=IMAGE_FAILED_REPLY), user)
-            return None
-        ext = sniff_image_type(data) or "bin"
-        try:
-            ref = await save_image(data, f"dingtalk-{short_id(code)}.{ext}")
-        except Exception as e:  # noqa: BLE001 - the store's errors become a Chinese reply
-            logger.warning("dingtalk.picture.rejected user=%s error=%s", short_id(user), type(e).__name__)
-            await self.reply(webhook, expires_ms, Turn(text=image_error_text(e)), user)
-            return None
-        return check_image_text(ref)
 
     @staticmethod
     def build_reply(turn: Turn) -> Optional[Dict[str, Any]]:
@@ -312,9 +248,7 @@ class DingTalkInput(InputChannel):
             if not turn.text:
                 return None
             return {"msgtype": "text", "text": {"content": turn.text}}
-        md = dingtalk_markdown(turn.text, turn.buttons)
-        for url in turn.images:
-            md += f"\n\n![]({url})"
+        md = render_turn(turn, markdown=True)
         first_line = (turn.text or "回复").strip().split("\n", 1)[0]
         title = first_line[:20] or "回复"
         return {"msgtype": "markdown", "markdown": {"title": title, "text": md}}

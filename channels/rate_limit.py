@@ -11,7 +11,7 @@ One algorithm, two stores:
 Written here rather than taken from a library: `limits` (the maintained one) needs packaging>=21,
 which Rasa 3.6's pin (packaging<21) refuses; sanic-limiter is unmaintained since 2018.
 
-Keys never hold a user id or address in clear: they are hashed (channels.common.short_id).
+Keys never hold a user id or address in clear: they are hashed (_tag).
 A store that fails (Redis down) lets the hit through and logs it: the limiter must never be the
 reason the service stops answering.
 """
@@ -126,6 +126,12 @@ def shared_store() -> Any:
     if key not in _shared:
         _shared[key] = RedisStore(url) if url else MemoryStore()
     return _shared[key]
+
+
+def client_address(request: Any) -> str:
+    """The client's address, the per-address key: the first X-Forwarded-For hop when the launcher trusts
+    a proxy (REALNAME_TRUSTED_PROXIES, Sanic's PROXIES_COUNT), else the peer of the connection."""
+    return str(getattr(request, "remote_addr", "") or getattr(request, "ip", "") or "")
 
 
 def _tag(value: Any) -> str:

@@ -10,7 +10,7 @@ Rasa's own REST channel, with what a public route needs (its JSON contract is un
 - an empty or whitespace-only text is passed on as a zero-width space: Rasa's processor drops an
   empty text and the user would see nothing; the NLU treats it like unreadable input
   (components/linear_intent_classifier.py) and the assistant asks for the rejection message;
-- when Rasa fails, the user gets channels.common.FALLBACK_REPLY instead of an empty list.
+- when Rasa fails, the user gets channels.replies.FALLBACK_REPLY instead of an empty list.
 """
 from __future__ import annotations
 
@@ -23,8 +23,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.common import agent_tracker_store, ask_rasa, cfg_number, client_address, request_id
-from channels.rate_limit import RATE_LIMITED_REPLY, ChannelLimiter, Limits, wait_text
+from channels.rasa_bridge import agent_tracker_store, ask_rasa, request_id
+from channels.rate_limit import RATE_LIMITED_REPLY, ChannelLimiter, Limits, client_address, wait_text
+from channels.settings import cfg_number
 
 logger = logging.getLogger(__name__)
 

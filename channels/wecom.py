@@ -21,7 +21,6 @@ import base64
 import binascii
 import hashlib
 import logging
-import os
 import re
 import struct
 import time
@@ -37,35 +36,16 @@ from sanic.response import HTTPResponse
 
 from rasa.core.channels.channel import InputChannel
 
-from channels.rate_limit import RATE_LIMITED_REPLY, UPLOAD_LIMITED_REPLY, ChannelLimiter, Limits, Verdict, wait_text
-from channels.common import (
-    MAX_TEXT_CHARS,
-    IMAGE_FAILED_REPLY,
-    RESERVED_COMMAND_REPLY,
-    UNSUPPORTED_MESSAGE_REPLY,
-    ApiError,
-    BackgroundTasks,
-    ButtonMemory,
-    DeliveryError,
-    HttpResult,
-    HttpSender,
-    TokenCache,
-    TTLSet,
-    ask_rasa,
-    cfg_number,
-    delivery_settings,
-    check_image_text,
-    compose_turn,
-    constant_time_equals,
-    env_str,
-    image_error_text,
-    is_reserved_command,
-    json_errcode_check,
-    numbered_text,
-    save_image,
-    short_id,
-    sniff_image_type,
-)
+from channels.background import BackgroundTasks
+from channels.buttons import render_turn
+from channels.chat_app import ChatAppDialogue
+from channels.http_client import ApiError, DeliveryError, HttpResult, HttpSender, TokenCache, json_errcode_check
+from channels.log_privacy import short_id
+from channels.rate_limit import Limits
+from channels.replies import UNSUPPORTED_MESSAGE_REPLY
+from channels.settings import cfg_number, delivery_settings, env_str
+from channels.signing import constant_time_equals
+from channels.ttl_set import TTLSet
 
 logger = logging.getLogger(__name__)
 
@@ -81,11 +61,6 @@ class WeComCryptoError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.status = status
-
-
-def _pkcs7_pad(data: bytes, block: int = 32) -> bytes:
-    n = block - (len(data) % block)
-    return data + bytes([n]) * n
 
 
 class WeComCrypto:
@@ -138,15 +113,6 @@ class WeComCrypto:
         if not constant_time_equals(receive_id, self.receive_id):
             raise WeComCryptoError("receive id (corp id) does not match", 403)
         return msg
-
-    def encrypt(self, msg: bytes, random16: Optional[bytes] = None) -> str:
-        """Encrypts like WeCom does (used for passive replies and by the tests' fake WeCom)."""
-        rnd = random16 if random16 is not None else os.urandom(16)
-        if len(rnd) != 16:
-            raise ValueError("random prefix must be 16 bytes")
-        plain = _pkcs7_pad(rnd + struct.pack(">I", len(msg)) + msg + self.receive_id.encode("utf-8"))
-        encryptor = Cipher(algorithms.AES(self.key), modes.CBC(self.iv)).encryptor()
-        return base64.b64encode(encryptor.update(plain) + encryptor.finalize()).decode("ascii")
 
 
 def parse_xml(body: bytes) -> Dict[str, str]:
@@ -229,11 +195,10 @@ class WeComInput(InputChannel):
         if self.crypto and not self.can_send:
             logger.warning("wecom.cannot_send missing WECOM_SECRET or WECOM_AGENT_ID: answers are not sent")
         self.seen = TTLSet(maxsize=20000, ttl=dedupe_ttl_seconds)
-        self.buttons = ButtonMemory()
         self.http = HttpSender("wecom", timeout=http_timeout, attempts=http_attempts, backoff=http_backoff)
         self.tokens = TokenCache(self._fetch_token)
         self.tasks = BackgroundTasks("wecom")
-        self.limiter = ChannelLimiter(self.name(), limits or Limits())
+        self.dialogue = ChatAppDialogue("wecom", self.name(), limits or Limits(), max_image_bytes)
         # Read by service/http_guard before the body is read.
         self.body_limits = {"/webhook": max_body_bytes}
 
@@ -325,75 +290,31 @@ class WeComInput(InputChannel):
             logger.warning("wecom.process.ignored reason=no FromUserName")
             return
         mtype = (msg.get("MsgType") or "").lower()
-        tag = short_id(user)
+
+        async def say(text: str) -> None:
+            await self.send_text(user, text)
+
         if mtype == "text":
-            text = (msg.get("Content") or "").strip()
-            choice = self.buttons.resolve(user, text)
-            if choice is not None:
-                text = choice
-            elif is_reserved_command(text):
-                await self.send_text(user, RESERVED_COMMAND_REPLY)
-                return
-            if not text:
-                return
-            verdict = await self.limiter.message(user)
-            if not verdict.allowed:
-                await self._say_limited(RATE_LIMITED_REPLY, verdict, user)
-                return
-            text = text[:MAX_TEXT_CHARS]
+            text = await self.dialogue.text_for_rasa(user, (msg.get("Content") or "").strip(), say)
         elif mtype == "image":
-            verdict = await self.limiter.upload(user)
-            if not verdict.allowed:
-                await self._say_limited(UPLOAD_LIMITED_REPLY, verdict, user)
-                return
-            text = await self._image_to_text(user, msg.get("MediaId") or "")
-            if text is None:
-                return
+            media_id = msg.get("MediaId") or ""
+            text = await self.dialogue.picture_for_rasa(user, media_id, lambda: self._download_media(media_id), say)
         elif mtype == "event":
-            logger.info("wecom.event.ignored user=%s event=%s", tag, (msg.get("Event") or "")[:32])
+            logger.info("wecom.event.ignored user=%s event=%s", short_id(user), (msg.get("Event") or "")[:32])
             return
         else:
-            logger.info("wecom.message.unsupported user=%s type=%s", tag, mtype[:32])
-            await self.send_text(user, UNSUPPORTED_MESSAGE_REPLY)
+            logger.info("wecom.message.unsupported user=%s type=%s", short_id(user), mtype[:32])
+            await say(UNSUPPORTED_MESSAGE_REPLY)
             return
-        messages = await ask_rasa(
-            on_new_message,
-            text,
-            sender_id="wecom-" + user,
-            input_channel=self.name(),
-            metadata={"wecom": {"agent_id": msg.get("AgentID"), "msg_type": mtype}},
+        if text is None:
+            return
+        turn = await self.dialogue.ask(
+            on_new_message, user, text, {"wecom": {"agent_id": msg.get("AgentID"), "msg_type": mtype}},
             message_id=msg.get("MsgId") or None,
         )
-        turn = compose_turn(messages)
-        self.buttons.remember(user, turn.buttons)
-        reply = numbered_text(turn.text, turn.buttons)
-        for url in turn.images:
-            reply += ("\n" if reply else "") + "图片：" + url
+        reply = render_turn(turn)
         if reply:
-            await self.send_text(user, reply)
-
-    async def _say_limited(self, template: str, verdict: Verdict, user: str) -> None:
-        if self.limiter.first_refusal(user):
-            await self.send_text(user, template.format(wait=wait_text(verdict.retry_after)))
-
-    async def _image_to_text(self, user: str, media_id: str) -> Optional[str]:
-        if not media_id:
-            await self.send_text(user, IMAGE_FAILED_REPLY)
-            return None
-        try:
-            data = await self._download_media(media_id)
-        except DeliveryError as e:
-            logger.error("wecom.media.failed user=%s reason=%s", short_id(user), e)
-            await self.send_text(user, IMAGE_FAILED_REPLY)
-            return None
-        ext = sniff_image_type(data) or "bin"
-        try:
-            ref = await save_image(data, f"wecom-{short_id(media_id)}.{ext}")
-        except Exception as e:  # noqa: BLE001 - the store's errors become a Chinese reply
-            logger.warning("wecom.image.rejected user=%s error=%s", short_id(user), type(e).__name__)
-            await self.send_text(user, image_error_text(e))
-            return None
-        return check_image_text(ref)
+            await say(reply)
 
     # ---------------------------------------------------------------------------------------------
     # WeCom API.
@@ -460,6 +381,9 @@ class WeComInput(InputChannel):
             logger.info("wecom.reply.sent user=%s bytes=%d", short_id(user), len(part.encode("utf-8")))
 
     async def _download_media(self, media_id: str) -> bytes:
+        if not media_id:
+            raise DeliveryError("wecom.media.get", "no MediaId in the message", 0)
+
         def media_check(result: HttpResult) -> None:
             if result.content_type.startswith(("application/json", "text/")):
                 json_errcode_check(result)

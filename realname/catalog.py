@@ -19,6 +19,12 @@ NEXT_BUTTONS = (
     {"title": "还有其他问题", "payload": "/fail_unspecified"},
     {"title": "转人工", "payload": "/ask_human"},
 )
+# The same buttons and fix heading in English (Alibaba Cloud international site).
+NEXT_BUTTONS_EN = (
+    {"title": "I have another question", "payload": "/fail_unspecified"},
+    {"title": "Talk to a human agent", "payload": "/ask_human"},
+)
+FIX_HEADING_EN = "Solution:"
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,12 @@ class Step:
     when: Mapping[str, Any] = field(default_factory=dict)
     # The fact this step is about (its advice is refined by the rules once the fact is known).
     fact: Optional[str] = None
+    # The step in English (translated from `source`; "" if the catalog has none).
+    says_en: str = ""
+
+    def text(self, language: str = "zh") -> str:
+        """What the step says in a language ("zh" or "en")."""
+        return self.says_en if language == "en" else self.says
 
     def applies(self, facts: Mapping[str, Any]) -> bool:
         """A step applies unless a known fact contradicts its condition (unknown facts keep it)."""
@@ -58,6 +70,17 @@ class Reason:
     document_rule: Optional[str] = None
     # Per holder type, the documents this reason's source accepts whatever the region (else the general rule).
     accepted_documents: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # The English texts (Alibaba Cloud international site); causes_en is in the order of causes.
+    title_en: str = ""
+    label_en: str = ""
+    summary_en: str = ""
+    causes_en: Sequence[str] = ()
+
+    def text(self, name: str, language: str = "zh") -> Any:
+        """A text field (title, label, summary, causes) in a language ("zh" or "en")."""
+        if name not in ("title", "label", "summary", "causes"):
+            raise ValueError(f"not a text field: {name}")
+        return getattr(self, f"{name}_en" if language == "en" else name)
 
     def steps_for(self, facts: Mapping[str, Any]) -> List[Step]:
         return [step for step in self.steps if step.applies(facts)]
@@ -68,6 +91,7 @@ class Catalog:
     reasons: Mapping[str, Reason]
     common_reasons: Sequence[str]
     other_intents: Mapping[str, str]
+    other_intents_en: Mapping[str, str] = field(default_factory=dict)
 
     def reason(self, intent: str) -> Optional[Reason]:
         return self.reasons.get(intent)
@@ -78,6 +102,13 @@ class Catalog:
         if reason:
             return reason.label
         return self.other_intents.get(intent)
+
+    def describe_intent_en(self, intent: str) -> Optional[str]:
+        """The same description in English."""
+        reason = self.reasons.get(intent)
+        if reason:
+            return reason.label_en
+        return self.other_intents_en.get(intent)
 
 
 def _load_yaml(name: str) -> Any:
@@ -105,17 +136,23 @@ def load_catalog() -> Catalog:
                     source=step["source"],
                     when=step.get("when") or {},
                     fact=step.get("fact"),
+                    says_en=step.get("says_en") or "",
                 )
                 for step in item["steps"]
             ),
             image_related=bool(item.get("image_related")),
             document_rule=item.get("document_rule"),
             accepted_documents={holder: tuple(codes) for holder, codes in (item.get("accepted_documents") or {}).items()},
+            title_en=item.get("title_en") or "",
+            label_en=item.get("label_en") or "",
+            summary_en=item.get("summary_en") or "",
+            causes_en=tuple(item.get("causes_en") or ()),
         )
     return Catalog(
         reasons=reasons,
         common_reasons=tuple(data["common_reasons"]),
         other_intents=dict(data["other_intents"]),
+        other_intents_en=dict(data.get("other_intents_en") or {}),
     )
 
 

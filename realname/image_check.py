@@ -203,12 +203,12 @@ def check_image(data: bytes, filename: str | None) -> ImageReport:
     try:
         image = Image.open(io.BytesIO(data), formats=_OPENABLE_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        report.format = _sniff_image_format(data)
+        report.format = sniff_image_format(data)
         _check_name_and_size(report)
         report._add("too_many_pixels")
         return report
     except Exception:  # noqa: BLE001 - any decoder failure on untrusted bytes is a finding, not a crash
-        report.format = _sniff_image_format(data)
+        report.format = sniff_image_format(data)
         if report.format is None:
             report.content_hint = _sniff_non_image(data)
             report._add("not_an_image")
@@ -733,8 +733,10 @@ def _normalised_format(pillow_format: str | None) -> str | None:
     return "JPEG" if pillow_format == "MPO" else pillow_format
 
 
-def _sniff_image_format(data: bytes) -> str | None:
-    """Format from the file signature, for files Pillow could not finish opening."""
+def sniff_image_format(data: bytes) -> str | None:
+    """The format (Pillow's name: "JPEG", "PNG", "HEIF", "AVIF" ...) from the file signature, or None.
+
+    Used for files Pillow could not finish opening, and by the channels as a first filter on uploads."""
     head = data[:32]
     if head.startswith(b"\xff\xd8\xff"):
         return "JPEG"

@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 FILE_TARGETS = {
     "near_miss.yml": ("not_a_failure", 0.95),
     "traditional.yml": ("accuracy", 0.95),
+    "english.yml": ("accuracy", 0.95),
 }
 
 

@@ -2,8 +2,8 @@
 
 One warning of Rasa 3.6 is wrong and is not counted: "The utterance 'utter_ask_<slot>' is not used in
 any story or rule" for a slot a form asks. Rasa utters those itself when the form requests the slot
-(domain/questions.yml); its validator only looks for utterances written in stories and rules. Only
-slots listed in a form's required_slots in domain/ are exempt; any other unused response still fails.
+(domain.yml); its validator only looks for utterances written in stories and rules. Only slots listed
+in a form's required_slots in domain.yml are exempt; any other unused response still fails.
 """
 import re
 import subprocess
@@ -20,11 +20,10 @@ IGNORED = ("SQLAlchemy", "MovedIn20Warning", "DeprecationWarning", "pkg_resource
 UNUSED_UTTERANCE = re.compile(r"The utterance 'utter_ask_(?P<slot>\w+)' is not used in any story or rule")
 
 
-def form_slots(domain_dir: Path = ROOT / "domain") -> Set[str]:
+def form_slots(domain_file: Path = ROOT / "domain.yml") -> Set[str]:
     slots: Set[str] = set()
-    for path in domain_dir.glob("*.yml"):
-        for form in (yaml.safe_load(path.read_text(encoding="utf-8")).get("forms") or {}).values():
-            slots.update(form.get("required_slots") or [])
+    for form in (yaml.safe_load(domain_file.read_text(encoding="utf-8")).get("forms") or {}).values():
+        slots.update(form.get("required_slots") or [])
     return slots
 
 
@@ -42,7 +41,7 @@ def problems(output_lines: Iterable[str], asked_by_forms: Set[str]) -> List[str]
 
 def main() -> int:
     result = subprocess.run(
-        [sys.executable, "-m", "rasa", "data", "validate", "--domain", "domain"],
+        [sys.executable, "-m", "rasa", "data", "validate"],
         capture_output=True, text=True,
     )
     output = result.stdout + result.stderr

@@ -8,7 +8,7 @@ It takes `rasa run`'s options (model, port, interface, credentials, endpoints, .
 - limits request bodies before they are read (service/http_guard.py): REQUEST_MAX_SIZE for all,
   and each channel's own `body_limits` for its routes.
 - tells the channels where the action server's health check is (REALNAME_ACTIONS_HEALTH_URL, from
-  the endpoints file), so a message is not run while it is down (channels.common.ask_rasa).
+  the endpoints file), so a message is not run while it is down (channels.rasa_bridge.ask_rasa).
 - trusts X-Forwarded-For from REALNAME_TRUSTED_PROXIES proxies (the cluster's nginx sets it to 1),
   so per-address rate limits see the client, not the proxy.
 

@@ -61,7 +61,7 @@ async def warm_up(app: Any) -> float:
         action = processor._get_action(ACTION)
         await action.run(CollectingOutputChannel(), processor.nlg, tracker, domain)
         await _whole_turns(processor)
-        from channels.common import action_server_probe
+        from channels.rasa_bridge import action_server_probe
 
         await action_server_probe().healthy()  # its kept connection, as the channels' first turn checks it
     except Exception as error:  # noqa: BLE001

@@ -35,7 +35,7 @@ is back. While the database is down, a turn fails instead of being answered from
 conversation: Rasa's Agent wraps every tracker store in FailSafeTrackerStore, which on an error
 *retrieves nothing* (the bot answers the message as the start of a new conversation, out of context)
 and *saves to memory* (the turn is lost when the database returns). For this store the wrapper is left
-out (install_strict_failures below, called by service/serve.py): the error reaches the channel (channels.common.ask_rasa), the
+out (install_strict_failures below, called by service/serve.py): the error reaches the channel (channels.rasa_bridge.ask_rasa), the
 user is asked to send the message again, and the conversation stays where it was.
 """
 from __future__ import annotations
@@ -153,7 +153,7 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
 
     async def has_user_message(self, sender_id: Text, message_id: Text) -> bool:
         """True when a user event with `message_id` is stored for the sender: one indexed query, so a
-        channel can ask it before every turn (channels.common.earlier_answer)."""
+        channel can ask it before every turn (channels.rasa_bridge.earlier_answer)."""
         if not _MESSAGE_ID.fullmatch(message_id or ""):
             return False
         with self.session_scope() as session:

@@ -30,20 +30,28 @@ from sanic.response import HTTPResponse
 
 from rasa.core.channels.channel import InputChannel
 
-from channels.common import (
-    agent_tracker_store,
-    ask_rasa,
-    request_id,
-    cfg_number,
-    client_address,
+from channels.images import (
+    ACCEPTED_FORMATS,
     check_image_text,
     image_error_text,
+    image_extension,
+    image_too_big_text,
     is_reserved_command,
-    short_id,
     save_image,
-    sniff_image_type,
 )
-from channels.rate_limit import RATE_LIMITED_REPLY, UPLOAD_LIMITED_REPLY, ChannelLimiter, Limits, Verdict, wait_text
+from channels.log_privacy import short_id
+from channels.rasa_bridge import agent_tracker_store, ask_rasa, request_id
+from channels.rate_limit import (
+    RATE_LIMITED_REPLY,
+    UPLOAD_LIMITED_REPLY,
+    ChannelLimiter,
+    Limits,
+    Verdict,
+    client_address,
+    wait_text,
+)
+from channels.settings import cfg_number
+from realname.image_check import sniff_image_format
 from realname import image_store
 
 logger = logging.getLogger(__name__)
@@ -65,7 +73,6 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-cache",
 }
 SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-IMAGE_TYPES_ACCEPTED = ("jpeg", "png", "bmp", "webp", "heic")
 #: A compliant copy's ref exactly as image_store.save_upload names it (32 hex digits + ".jpg"); anything
 #: else (other names, "..", "%2e%2e", absolute paths) is refused before the store is touched.
 COPY_REF_PATTERN = re.compile(r"[0-9a-f]{32}\.jpg")
@@ -87,10 +94,6 @@ E_COPY_GONE = "副本已过期，请重新上传图片"
 
 def _too_long_text(limit: int) -> str:
     return f"消息过长：最多 {limit} 个字，请精简后再发送。"
-
-
-def _too_big_upload(limit: int) -> str:
-    return f"图片过大：最大 {limit // (1024 * 1024)} MB，请压缩后再上传。"
 
 
 def _error(message: str, status: int) -> HTTPResponse:
@@ -256,7 +259,7 @@ class WebInput(InputChannel):
             if ctype != "multipart/form-data":
                 return _error(E_CONTENT_TYPE_UPLOAD, 415)
             if len(request.body or b"") > self.max_upload_bytes + 64 * 1024:
-                return _error(_too_big_upload(self.max_upload_bytes), 413)
+                return _error(image_too_big_text(self.max_upload_bytes), 413)
             sender = request.form.get("sender") if request.form else None
             if not isinstance(sender, str) or not SENDER_PATTERN.match(sender):
                 return _error(E_SENDER, 400)
@@ -269,18 +272,20 @@ class WebInput(InputChannel):
             upload_file = files[0]
             data: bytes = upload_file.body
             if len(data) > self.max_upload_bytes:
-                return _error(_too_big_upload(self.max_upload_bytes), 413)
-            kind = sniff_image_type(data)
-            if kind not in IMAGE_TYPES_ACCEPTED:
-                logger.info("web.upload.rejected sender=%s reason=not an image", short_id(sender))
+                return _error(image_too_big_text(self.max_upload_bytes), 413)
+            image_format = sniff_image_format(data)
+            if image_format not in ACCEPTED_FORMATS:
+                logger.info("web.upload.rejected sender=%s reason=not an accepted image (%s)", short_id(sender),
+                            image_format or "unknown")
                 return _error(E_NOT_IMAGE, 415)
-            filename = os.path.basename((upload_file.name or "").replace("\\", "/"))[:120] or f"upload.{kind}"
+            filename = (os.path.basename((upload_file.name or "").replace("\\", "/"))[:120]
+                        or f"upload.{image_extension(image_format)}")
             try:
                 ref = await save_image(data, filename)
             except Exception as e:  # noqa: BLE001 - the store's errors become a Chinese answer
                 logger.warning("web.upload.rejected sender=%s error=%s", short_id(sender), type(e).__name__)
                 return _error(image_error_text(e), 422)
-            logger.info("web.upload.saved sender=%s bytes=%d type=%s", short_id(sender), len(data), kind)
+            logger.info("web.upload.saved sender=%s bytes=%d format=%s", short_id(sender), len(data), image_format)
             messages = await ask_rasa(
                 on_new_message,
                 check_image_text(ref),

@@ -14,6 +14,7 @@ import json
 import os
 import random
 import socket
+import struct
 import threading
 import time
 import urllib.parse
@@ -297,6 +298,19 @@ def wecom_crypt(token: str, aes_key: str, corp_id: str):
     return WeComCrypto(token, aes_key, corp_id)
 
 
+def wecom_encrypt(crypt, msg: bytes, random16: Optional[bytes] = None) -> str:
+    """Encrypts `msg` as WeCom does (the channel only decrypts): AES-256-CBC with `crypt`'s key and IV over
+    16 random bytes + 4-byte big-endian length + msg + receive id, PKCS#7-padded to 32 bytes."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    rnd = random16 if random16 is not None else os.urandom(16)
+    plain = rnd + struct.pack(">I", len(msg)) + msg + crypt.receive_id.encode("utf-8")
+    pad = 32 - len(plain) % 32
+    plain += bytes([pad]) * pad
+    encryptor = Cipher(algorithms.AES(crypt.key), modes.CBC(crypt.iv)).encryptor()
+    return base64.b64encode(encryptor.update(plain) + encryptor.finalize()).decode("ascii")
+
+
 def wecom_text_xml(user: str, content: str, msg_id: str, agent_id: str = "1000002", corp_id: str = "corp") -> bytes:
     return (
         f"<xml><ToUserName><![CDATA[{corp_id}]]></ToUserName><FromUserName><![CDATA[{user}]]></FromUserName>"
@@ -319,7 +333,7 @@ def wecom_envelope(crypt, inner: bytes, timestamp: Optional[str] = None, nonce: 
     """(query params, body) of a WeCom POST callback carrying `inner`, signed with `crypt`'s token."""
     ts = timestamp or str(int(time.time()))
     nonce = nonce or str(random.randint(10**8, 10**9))
-    encrypt = crypt.encrypt(inner)
+    encrypt = wecom_encrypt(crypt, inner)
     sig = hashlib.sha1("".join(sorted([crypt.token, ts, nonce, encrypt])).encode()).hexdigest()
     body = (
         f"<xml><ToUserName><![CDATA[{crypt.receive_id}]]></ToUserName><AgentID><![CDATA[{agent_id}]]></AgentID>"

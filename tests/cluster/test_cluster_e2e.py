@@ -143,7 +143,7 @@ def test_an_instance_killed_mid_traffic_loses_no_turn(ready):
     assert status == 200 and DIAGNOSIS[0][1] in joined(texts)
 
     # A turn the killed instance had saved but not yet answered is not run again by the retry: the
-    # proxy's X-Request-ID finds it and its saved answer is sent (channels.common.earlier_answer).
+    # proxy's X-Request-ID finds it and its saved answer is sent (channels.rasa_bridge.earlier_answer).
     doubled = {s: (stored[s], sent) for s, (sent, _, _) in results.items() if stored[s] > sent}
     unexpected = {s: u for s, (_, _, u) in results.items() if u}
     assert not doubled and not unexpected, (doubled, unexpected)

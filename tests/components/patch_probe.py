@@ -55,10 +55,9 @@ def conversations() -> List[Dict[str, Any]]:
 
 
 def question_facts() -> Dict[str, str]:
-    import yaml
+    from bench.long_conversation import question_facts as from_domain
 
-    questions = yaml.safe_load((ROOT / "knowledge" / "questions.yml").read_text(encoding="utf-8"))["questions"]
-    return {spec["text"]: fact for fact, spec in questions.items()}
+    return from_domain()
 
 
 async def run_inference(agent, label: str) -> Dict[str, Any]:

@@ -28,7 +28,7 @@ ENDPOINT = EndpointConfig("http://127.0.0.1:1/webhook", enable_selective_domain=
 
 @pytest.fixture(scope="module")
 def domain():
-    return Domain.load(str(ROOT / "domain"))
+    return Domain.load(str(ROOT / "domain.yml"))
 
 
 @pytest.fixture(scope="module")

@@ -43,7 +43,7 @@ ARGUMENTS = [
 
 @pytest.fixture(scope="module")
 def domain():
-    return Domain.load(str(ROOT / "domain"))
+    return Domain.load(str(ROOT / "domain.yml"))
 
 
 def original(domain, tracker, **kwargs):

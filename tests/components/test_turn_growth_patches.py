@@ -24,7 +24,7 @@ EVENTS = json.loads((Path(__file__).parent / "data" / "long_conversation_events.
 
 @pytest.fixture(scope="module")
 def domain():
-    return Domain.load(str(ROOT / "domain"))
+    return Domain.load(str(ROOT / "domain.yml"))
 
 
 def state(tracker, events_by_identity=True):

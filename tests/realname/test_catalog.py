@@ -119,11 +119,9 @@ def test_generated_failure_stories_are_up_to_date():
     assert OUT.read_text(encoding="utf-8") == render(), "run: python scripts/generate_failure_stories.py"
 
 
-def test_generated_question_responses_are_up_to_date():
+def test_the_form_can_ask_every_fact_it_may_need():
     from realname.diagnosis import FACTS
-    from scripts.generate_question_responses import OUT, render
 
-    assert OUT.read_text(encoding="utf-8") == render(), "run: python scripts/generate_question_responses.py"
-    # the form can ask every fact it may need
-    responses = yaml.safe_load(render())["responses"]
-    assert sorted(responses) == sorted(f"utter_ask_{fact}" for fact in FACTS)
+    responses = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+    asked = sorted(name for name in responses if name.startswith("utter_ask_"))
+    assert asked == sorted(f"utter_ask_{fact}" for fact in FACTS)

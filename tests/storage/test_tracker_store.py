@@ -199,7 +199,7 @@ def _turns(events):
 
 @pytest.fixture(scope="module")
 def full_domain():
-    return Domain.load(str(_ROOT / "domain"))
+    return Domain.load(str(_ROOT / "domain.yml"))
 
 
 async def test_a_cached_read_is_what_the_database_gives_turn_after_turn(tmp_path, full_domain):

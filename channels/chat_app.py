@@ -1,0 +1,88 @@
+"""What the DingTalk and WeCom channels share between reading a message and sending the answer.
+
+Each of them only parses and verifies its requests, downloads pictures and sends texts through its
+own API; :class:`ChatAppDialogue` does the rest the same way for both: a digit or title typed in
+answer to numbered buttons becomes the button's payload, a typed reserved command is refused, the
+rate limits apply (the user is told once), long texts are cut, pictures go through
+:func:`channels.images.picture_to_check_text`, and Rasa's answer becomes one :class:`Turn`.
+"""
+
+from typing import Any, Awaitable, Callable, Dict, Optional
+
+from channels.buttons import ButtonMemory, Turn, compose_turn
+from channels.images import is_reserved_command, picture_to_check_text
+from channels.rasa_bridge import ask_rasa
+from channels.rate_limit import RATE_LIMITED_REPLY, UPLOAD_LIMITED_REPLY, ChannelLimiter, Limits, Verdict, wait_text
+from channels.replies import RESERVED_COMMAND_REPLY
+
+#: Longest text a chat app hands to Rasa (longer ones are cut: chat apps show no error form).
+MAX_TEXT_CHARS = 5000
+
+Say = Callable[[str], Awaitable[None]]
+
+
+class ChatAppDialogue:
+    """One chat-app channel's side of the dialogue with Rasa. `app` ("dingtalk", "wecom") prefixes
+    sender ids, stored picture names and log events; `input_channel` is the Rasa channel name.
+    `say(text)` arguments send a plain text answer to the user the call is about."""
+
+    def __init__(self, app: str, input_channel: str, limits: Limits, max_image_bytes: int) -> None:
+        self.app = app
+        self.input_channel = input_channel
+        self.limiter = ChannelLimiter(input_channel, limits)
+        self.max_image_bytes = max_image_bytes
+        self.buttons = ButtonMemory()
+
+    async def text_for_rasa(self, user: str, text: str, say: Say) -> Optional[str]:
+        """The text to hand to Rasa for what the user typed, or None (the user was told why)."""
+        choice = self.buttons.resolve(user, text)
+        if choice is not None:
+            text = choice
+        elif is_reserved_command(text):
+            await say(RESERVED_COMMAND_REPLY)
+            return None
+        if not text:
+            return None
+        verdict = await self.limiter.message(user)
+        if not verdict.allowed:
+            await self._say_limited(RATE_LIMITED_REPLY, verdict, user, say)
+            return None
+        return text[:MAX_TEXT_CHARS]
+
+    async def picture_for_rasa(
+        self, user: str, picture_id: str, download: Callable[[], Awaitable[bytes]], say: Say
+    ) -> Optional[str]:
+        """The /check_image text for a picture the user sent, or None (the user was told why)."""
+        verdict = await self.limiter.upload(user)
+        if not verdict.allowed:
+            await self._say_limited(UPLOAD_LIMITED_REPLY, verdict, user, say)
+            return None
+        return await picture_to_check_text(
+            download, channel=self.app, picture_id=picture_id, user=user,
+            max_bytes=self.max_image_bytes, say=say,
+        )
+
+    async def ask(
+        self,
+        on_new_message: Callable[[Any], Awaitable[Any]],
+        user: str,
+        text: str,
+        metadata: Dict[str, Any],
+        message_id: Optional[str] = None,
+    ) -> Turn:
+        """Runs `text` through Rasa for `user` and returns the answer; its buttons are remembered."""
+        messages = await ask_rasa(
+            on_new_message,
+            text,
+            sender_id=f"{self.app}-{user}",
+            input_channel=self.input_channel,
+            metadata=metadata,
+            message_id=message_id,
+        )
+        turn = compose_turn(messages)
+        self.buttons.remember(user, turn.buttons)
+        return turn
+
+    async def _say_limited(self, template: str, verdict: Verdict, user: str, say: Say) -> None:
+        if self.limiter.first_refusal(user):
+            await say(template.format(wait=wait_text(verdict.retry_after)))

@@ -1,0 +1,41 @@
+"""domain.yml, the rules and the knowledge catalog name the same intents."""
+from pathlib import Path
+
+import yaml
+
+from realname.catalog import load_catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+CATALOG = load_catalog()
+FAILURES = set(CATALOG.reasons)
+
+
+def _rule_intents(path: Path):
+    """The intents of the `or:` list of the rule that starts the diagnosis."""
+    rules = yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]
+    start = next(rule for rule in rules if rule["rule"].startswith("a failure reason starts the diagnosis"))
+    return [option["intent"] for option in start["steps"][0]["or"]]
+
+
+def test_the_domain_s_intents_are_the_catalog_s():
+    intents = set(DOMAIN["intents"])
+    assert {intent for intent in intents if intent.startswith("fail_") and intent != "fail_unspecified"} == FAILURES
+    assert len(FAILURES) == 21
+    # every other intent has its "did you mean" description in the catalog
+    assert intents - FAILURES == set(CATALOG.other_intents)
+
+
+def test_the_rule_that_starts_the_diagnosis_lists_exactly_the_catalog_s_reasons():
+    listed = _rule_intents(ROOT / "data" / "rules" / "diagnosis.yml")
+    assert len(listed) == len(set(listed)) and set(listed) == FAILURES
+
+
+def test_the_forms_interruptions_list_every_failure_reason():
+    interruptions = set(DOMAIN["slots"]["region"]["mappings"][0]["not_intent"])
+    assert FAILURES <= interruptions
+
+
+def test_there_is_one_domain_file_at_the_top():
+    assert not (ROOT / "domain").exists()
+    assert DOMAIN["responses"] and DOMAIN["forms"]["diagnosis_form"]
