@@ -5,7 +5,7 @@ from typing import Any, Dict, List, Text
 
 from rasa_sdk import Tracker
 
-from realname.catalog import NEXT_BUTTONS
+from realname import catalog
 from realname.diagnosis import CHECK_SLOTS, FACTS
 
 
@@ -17,5 +17,10 @@ def latest_text(tracker: Tracker) -> Text:
     return (tracker.latest_message or {}).get("text") or ""
 
 
-def next_buttons() -> List[Dict[Text, Text]]:
-    return [dict(button) for button in NEXT_BUTTONS]
+def language(tracker: Tracker) -> Text:
+    """The language of the replies ("zh" or "en"), kept in the `language` slot."""
+    return "en" if tracker.get_slot("language") == "en" else "zh"
+
+
+def next_buttons(tracker: Tracker = None) -> List[Dict[Text, Text]]:
+    return catalog.next_buttons(language(tracker) if tracker is not None else "zh")

@@ -40,7 +40,9 @@ class ValidateDiagnosisForm(FormValidationAction):
 
     async def _validate_fact(self, fact: Text, value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
         answer = diagnosis.parse_answer(fact, value, diagnosis.today())
-        if answer.problem:
+        if answer.problem_response:
+            dispatcher.utter_message(response=answer.problem_response)
+        elif answer.problem:
             dispatcher.utter_message(text=answer.problem)
         return {fact: answer.value, **answer.extra_slots}
 

@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import known_facts, latest_text, next_buttons
+from actions.common import known_facts, language, latest_text, next_buttons
 from realname import diagnosis
 from realname.catalog import fix_text, load_catalog, reason_line
 
@@ -26,16 +26,17 @@ class ActionStartDiagnosis(Action):
         found = diagnosis.facts_from_text(latest_text(tracker), diagnosis.today())
         facts = {**known_facts(tracker), **found}
         events = [SlotSet("failure_reason", intent)] + [SlotSet(name, value) for name, value in found.items()]
+        lang = language(tracker)
         if not diagnosis.questions_for(intent, facts):
             # nothing to ask: the exact fix follows at once (action_explain_failure)
-            dispatcher.utter_message(text=reason_line(reason))
+            dispatcher.utter_message(text=reason_line(reason, lang))
             return events + [SlotSet("shown_steps", None)]
         # The first reply already helps: the steps that hold whatever the answers, then the questions offered
         # as a way to check the case. The reply after the questions does not repeat these steps.
-        lines = diagnosis.first_lines(intent, facts, diagnosis.today())
-        text = reason_line(reason) + ("\n" + fix_text(lines) if lines else "")
+        lines = diagnosis.first_lines(intent, facts, diagnosis.today(), lang)
+        text = reason_line(reason, lang) + ("\n" + fix_text(lines, lang) if lines else "")
         dispatcher.utter_message(text=text)
-        dispatcher.utter_message(text=diagnosis.check_offer(intent, facts))
+        dispatcher.utter_message(text=diagnosis.check_offer(intent, facts, lang))
         return events + [SlotSet("shown_steps", lines)]
 
 
@@ -50,13 +51,11 @@ class ActionExplainFailure(Action):
         if not intent:
             return []
         shown = tracker.get_slot("shown_steps") or []
-        explanation = diagnosis.explain(intent, known_facts(tracker), diagnosis.today(), shown=shown)
-        dispatcher.utter_message(text=explanation.fix, buttons=next_buttons())
+        explanation = diagnosis.explain(intent, known_facts(tracker), diagnosis.today(), shown=shown,
+                                        language=language(tracker))
+        dispatcher.utter_message(text=explanation.fix, buttons=next_buttons(tracker))
         if explanation.image_related:
-            dispatcher.utter_message(
-                text="这个原因和证件图片有关：可以把图片发给我，我帮您检查格式、大小、颜色和清晰度。",
-                buttons=[{"title": "检查证件图片", "payload": "/check_image"}],
-            )
+            dispatcher.utter_message(response="utter_image_check_offer")
         return []
 
 
@@ -70,19 +69,16 @@ class ActionUpdateFacts(Action):
         found = diagnosis.facts_from_text(latest_text(tracker), diagnosis.today())
         intent = tracker.get_slot("failure_reason")
         if not found:
-            dispatcher.utter_message(
-                text="我没有从这句话里识别出区域、持有者类型、证件、日期或域名。请把审核失败的提示原文粘贴给我。",
-                buttons=next_buttons(),
-            )
+            dispatcher.utter_message(response="utter_no_fact_found")
             return []
         events = [SlotSet(name, value) for name, value in found.items()]
-        dispatcher.utter_message(text="已更新：" + "，".join(diagnosis.describe_facts(found)) + "。")
+        dispatcher.utter_message(response="utter_facts_updated", facts="，".join(diagnosis.describe_facts(found)))
         if intent:
             facts = {**known_facts(tracker), **found}
-            explanation = diagnosis.explain(intent, facts, diagnosis.today())
-            dispatcher.utter_message(text=explanation.fix, buttons=next_buttons())
+            explanation = diagnosis.explain(intent, facts, diagnosis.today(), language=language(tracker))
+            dispatcher.utter_message(text=explanation.fix, buttons=next_buttons(tracker))
         else:
-            dispatcher.utter_message(text="请再把审核失败的提示原文发给我，我按这些信息给出处理方法。")
+            dispatcher.utter_message(response="utter_paste_again")
         return events
 
 
@@ -93,5 +89,7 @@ class ActionRestart(Action):
         return "action_restart"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(text="已重新开始。请把审核失败的提示原文粘贴给我。")
-        return [Restarted()]
+        dispatcher.utter_message(response="utter_restarted")
+        # everything is forgotten but the language the customer writes in
+        return [Restarted(), SlotSet("language", language(tracker)),
+                SlotSet("language_chosen", bool(tracker.get_slot("language_chosen")))]

@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import latest_text
+from actions.common import language, latest_text
 from realname.catalog import load_catalog
 from realname.text_quality import looks_meaningless
 
@@ -16,14 +16,16 @@ MAX_SUGGESTIONS = 3
 # Candidates below this confidence are noise, not suggestions.
 MIN_SUGGESTION_CONFIDENCE = 0.05
 
-HUMAN_BUTTON = {"title": "转人工", "payload": "/ask_human"}
+HUMAN_BUTTON = {"zh": {"title": "转人工", "payload": "/ask_human"}, "en": {"title": "Talk to a human agent", "payload": "/ask_human"}}
+NONE_BUTTON = {"zh": {"title": "都不是", "payload": "/deny"}, "en": {"title": "None of these", "payload": "/deny"}}
 
 
-def common_reason_buttons() -> List[Dict[Text, Text]]:
+def common_reason_buttons(lang: Text = "zh") -> List[Dict[Text, Text]]:
     catalog = load_catalog()
     return [
-        {"title": catalog.reason(intent).label, "payload": f"/{intent}"} for intent in catalog.common_reasons
-    ]
+        {"title": catalog.reason(intent).text("label", lang), "payload": f"/{intent}"}
+        for intent in catalog.common_reasons
+    ] + [dict(HUMAN_BUTTON[lang])]
 
 
 class ActionAskForReason(Action):
@@ -33,13 +35,7 @@ class ActionAskForReason(Action):
         return "action_ask_for_reason"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(
-            text=(
-                "请把审核失败的提示原文粘贴给我（在域名控制台的实名认证状态处，或通知短信/邮件里），"
-                "例如「证件电子信息核验不合格」。也可以直接选下面常见的原因："
-            ),
-            buttons=common_reason_buttons() + [HUMAN_BUTTON],
-        )
+        dispatcher.utter_message(response="utter_request_reason", buttons=common_reason_buttons(language(tracker)))
         return []
 
 
@@ -50,28 +46,19 @@ class ActionDidYouMean(Action):
         return "action_did_you_mean"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
-        text = latest_text(tracker)
+        text, lang = latest_text(tracker), language(tracker)
         if looks_meaningless(text):
-            dispatcher.utter_message(
-                text=(
-                    "这条消息我没法识别（可能是空消息、只有表情或乱码）。"
-                    "请把审核失败的提示原文粘贴给我，或选择常见的原因："
-                ),
-                buttons=common_reason_buttons() + [HUMAN_BUTTON],
-            )
+            dispatcher.utter_message(response="utter_unreadable_message", buttons=common_reason_buttons(lang))
             return []
-        buttons = self._suggestions(tracker)
+        buttons = self._suggestions(tracker, lang)
         if buttons:
-            dispatcher.utter_message(
-                text="我不太确定您遇到的是哪种情况，是下面这些之一吗？",
-                buttons=buttons + [{"title": "都不是", "payload": "/deny"}],
-            )
+            dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons + [dict(NONE_BUTTON[lang])])
         else:
             dispatcher.utter_message(response="utter_what_i_cover")
         return []
 
     @staticmethod
-    def _suggestions(tracker: Tracker) -> List[Dict[Text, Text]]:
+    def _suggestions(tracker: Tracker, lang: Text) -> List[Dict[Text, Text]]:
         catalog = load_catalog()
         ranking = (tracker.latest_message or {}).get("intent_ranking") or []
         buttons = []
@@ -79,7 +66,7 @@ class ActionDidYouMean(Action):
             intent = candidate.get("name")
             if intent in NOT_OFFERED or (candidate.get("confidence") or 0) < MIN_SUGGESTION_CONFIDENCE:
                 continue
-            description = catalog.describe_intent(intent)
+            description = catalog.describe_intent_en(intent) if lang == "en" else catalog.describe_intent(intent)
             if description:
                 buttons.append({"title": description, "payload": f"/{intent}"})
             if len(buttons) == MAX_SUGGESTIONS:

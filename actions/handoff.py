@@ -6,6 +6,7 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import language
 from realname.catalog import load_catalog, support_settings, ticket_url
 
 
@@ -15,11 +16,10 @@ class ActionHandoff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
         reason = load_catalog().reason(tracker.get_slot("failure_reason") or "")
-        about = f"（问题：{reason.title}）" if reason else ""
-        dispatcher.utter_message(
-            text=(
-                f"好的，为您转人工{about}。请通过工单联系人工客服（产品选择「{support_settings()['ticket_product']}」）：\n"
-                f"{ticket_url()}"
-            )
-        )
+        lang = language(tracker)
+        if lang == "en":
+            about, product = (f" (issue: {reason.title_en})" if reason else ""), support_settings()["ticket_product_en"]
+        else:
+            about, product = (f"（问题：{reason.title}）" if reason else ""), support_settings()["ticket_product"]
+        dispatcher.utter_message(response="utter_handoff", about=about, product=product, url=ticket_url())
         return []

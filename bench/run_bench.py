@@ -33,7 +33,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from realname.diagnosis import AFTER_ANSWERS, FACTS  # noqa: E402
+from realname.catalog import load_catalog  # noqa: E402
+from realname.diagnosis import FACTS  # noqa: E402
 from bench import long_conversation  # noqa: E402
 from bench.long_conversation import percentile  # noqa: E402
 from scripts import score_heldout_nlu  # noqa: E402
@@ -153,7 +154,8 @@ def diagnosis_figures(servers: Servers):
         from realname.catalog import load_catalog
 
         reason = load_catalog().reason(slots.get("failure_reason") or "")
-        fix_given = any((r.get("text") or "").startswith(("处理方法", AFTER_ANSWERS)) for r in replies)
+        headings = tuple(load_catalog().says(name) for name in ("fix_heading", "after_answers_heading"))
+        fix_given = any((r.get("text") or "").startswith(headings) for r in replies)
         needed = [f for f in (reason.facts if reason else []) if f in FACTS]
         known = all(slots.get(f) not in (None, "skip") or _not_needed(f, slots) for f in needed)
         exact += bool(reason and fix_given and known)

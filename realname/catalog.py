@@ -24,7 +24,6 @@ NEXT_BUTTONS_EN = (
     {"title": "I have another question", "payload": "/fail_unspecified"},
     {"title": "Talk to a human agent", "payload": "/ask_human"},
 )
-FIX_HEADING_EN = "Solution:"
 
 
 @dataclass(frozen=True)
@@ -92,6 +91,13 @@ class Catalog:
     common_reasons: Sequence[str]
     other_intents: Mapping[str, str]
     other_intents_en: Mapping[str, str] = field(default_factory=dict)
+    # {name: {language: sentence}}: the headings and sentences that frame the fix
+    texts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def says(self, name: str, language: str = "zh") -> Any:
+        """One of `texts` in a language (Chinese when the language has none)."""
+        variants = self.texts[name]
+        return variants.get(language) or variants["zh"]
 
     def reason(self, intent: str) -> Optional[Reason]:
         return self.reasons.get(intent)
@@ -153,6 +159,7 @@ def load_catalog() -> Catalog:
         common_reasons=tuple(data["common_reasons"]),
         other_intents=dict(data["other_intents"]),
         other_intents_en=dict(data.get("other_intents_en") or {}),
+        texts={name: dict(variants) for name, variants in (data.get("texts") or {}).items()},
     )
 
 
@@ -166,8 +173,10 @@ def ticket_url() -> str:
     return os.environ.get("REALNAME_TICKET_URL") or support_settings()["ticket_url"]
 
 
-def reason_line(reason: Reason) -> str:
+def reason_line(reason: Reason, language: str = "zh") -> str:
     """One line naming the reason in plain words."""
+    if language == "en":
+        return f"[{reason.title_en}] {reason.summary_en}"
     return f"【{reason.title}】{reason.summary}"
 
 
@@ -175,9 +184,13 @@ def numbered_steps(steps: Sequence[str]) -> str:
     return "\n".join(f"{number}. {text}" for number, text in enumerate(steps, start=1))
 
 
-def fix_text(lines: Sequence[str]) -> str:
+def fix_text(lines: Sequence[str], language: str = "zh", heading: str = "fix_heading") -> str:
     """The fix as the user sees it: a heading and short numbered steps."""
-    return "处理方法：\n" + numbered_steps(lines)
+    return load_catalog().says(heading, language) + "\n" + numbered_steps(lines)
+
+
+def next_buttons(language: str = "zh") -> List[Dict[str, str]]:
+    return [dict(button) for button in (NEXT_BUTTONS_EN if language == "en" else NEXT_BUTTONS)]
 
 
 def render_fix(reason: Reason, facts: Mapping[str, Any], findings: Sequence[str] = ()) -> str:

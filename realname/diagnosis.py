@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from realname import dates, documents, facts, id_numbers, names, privacy, regions
-from realname.catalog import Reason, fix_text, load_catalog, numbered_steps, reason_line
+from realname.catalog import Reason, fix_text, load_catalog, reason_line
 
 FACTS = (
     "region", "holder_type", "doc_type", "issue_date", "expiry_date", "doc_number", "holder_name", "domain",
@@ -37,7 +37,7 @@ _EXTRACTED = {
     "domain": "domain",
 }
 
-_LONG_TERM_WORDS = re.compile(r"长期|永久|无期限|没有期限|不过期")
+_LONG_TERM_WORDS = re.compile(r"长期|永久|无期限|没有期限|不过期|(?i:long[\s-]?term|permanent|no\s+expiry|never\s+expires)")
 
 
 def today() -> date:
@@ -118,28 +118,22 @@ def _issue_date_is_old(value: Any) -> bool:
 @dataclass
 class Answer:
     value: Any = None
-    problem: Optional[str] = None
+    problem: Optional[str] = None            # a rule's own message (a date that cannot be right)
     extra_slots: Dict[str, Any] = field(default_factory=dict)
+    problem_response: Optional[str] = None   # a response of domain.yml that says the answer was not understood
 
 
-NOT_UNDERSTOOD = {
-    "region": "没能识别所属区域，请从中国内地、中国香港、中国澳门、中国台湾、其他国家和地区中选择，或回复「跳过」。",
-    "holder_type": "没能识别持有者类型，请回复「个人」或「企业或组织」，或回复「跳过」。",
-    "doc_type": "没能识别证件类型，请写证件上印刷的名称（例如身份证、护照、港澳通行证、营业执照），或回复「跳过」。",
-    "issue_date": "没能识别日期，请写成 2026-11-03、11月3号 或 三天前 这样的形式，或回复「跳过」。",
-    "expiry_date": "没能识别有效期，请写成 2030-05-01 这样的形式，长期有效请回复「长期」，或回复「跳过」。",
-    "doc_number": "没能识别证件号码，请只发送表单里填写的号码，或回复「跳过」。",
-    "holder_name": "没能识别持有者名称，请发送表单中填写的名称，或回复「跳过」。",
-    "domain": "没能识别域名，请写完整的域名（例如 example.cn），或回复「跳过」。",
-    "country_code": "没能识别国家代码，请只发送表单里「国家代码」一栏填写的数字（例如 86），或回复「跳过」。",
-}
+def not_understood(fact: str) -> "Answer":
+    """An answer that could not be read: the form says so with the response utter_not_understood_<fact>
+    (domain.yml, in the conversation's language) and asks again."""
+    return Answer(problem_response=f"utter_not_understood_{fact}")
 
 
 def parse_answer(fact: str, value: Any, on: date) -> Answer:
     """Read the user's answer to the question about `fact`. Canonical values (already read) are kept as they are."""
     text = str(value or "").strip()
     if not text:
-        return Answer(problem=NOT_UNDERSTOOD[fact])
+        return not_understood(fact)
     if facts.is_skip(text) or text == SKIPPED:
         return Answer(SKIPPED)
     try:
@@ -150,24 +144,24 @@ def parse_answer(fact: str, value: Any, on: date) -> Answer:
 
 def _parse_region(text: str, on: date) -> Answer:
     region = text if text in facts.REGIONS else facts.parse_region(text)
-    return Answer(region) if region else Answer(problem=NOT_UNDERSTOOD["region"])
+    return Answer(region) if region else not_understood("region")
 
 
 def _parse_holder_type(text: str, on: date) -> Answer:
     holder = facts.parse_holder_type(text)
-    return Answer(holder) if holder else Answer(problem=NOT_UNDERSTOOD["holder_type"])
+    return Answer(holder) if holder else not_understood("holder_type")
 
 
 def _parse_doc_type(text: str, on: date) -> Answer:
     code = text if documents.get_document(text) else facts.parse_document_type(text)
-    return Answer(code) if code else Answer(problem=NOT_UNDERSTOOD["doc_type"])
+    return Answer(code) if code else not_understood("doc_type")
 
 
 def _parse_issue_date(text: str, on: date) -> Answer:
     if _is_iso(text):
         return Answer(text)
     issued = facts.parse_issue_date(text, on)
-    return Answer(issued.isoformat()) if isinstance(issued, date) else Answer(problem=NOT_UNDERSTOOD["issue_date"])
+    return Answer(issued.isoformat()) if isinstance(issued, date) else not_understood("issue_date")
 
 
 def _parse_expiry_date(text: str, on: date) -> Answer:
@@ -176,7 +170,7 @@ def _parse_expiry_date(text: str, on: date) -> Answer:
     if _LONG_TERM_WORDS.search(text):
         return Answer(LONG_TERM)
     expires = facts.parse_expiry_date(text, on)
-    return Answer(expires.isoformat()) if isinstance(expires, date) else Answer(problem=NOT_UNDERSTOOD["expiry_date"])
+    return Answer(expires.isoformat()) if isinstance(expires, date) else not_understood("expiry_date")
 
 
 def _parse_doc_number(text: str, on: date) -> Answer:
@@ -184,7 +178,7 @@ def _parse_doc_number(text: str, on: date) -> Answer:
         return Answer(text)
     typed = facts.parse_document_number(text)
     if not typed:
-        return Answer(problem=NOT_UNDERSTOOD["doc_number"])
+        return not_understood("doc_number")
     return Answer(privacy.mask_number(typed), extra_slots=number_slots(typed))
 
 
@@ -197,12 +191,12 @@ def _parse_holder_name(text: str, on: date) -> Answer:
 
 def _parse_domain(text: str, on: date) -> Answer:
     domain = facts.parse_domain(text)
-    return Answer(domain) if domain else Answer(problem=NOT_UNDERSTOOD["domain"])
+    return Answer(domain) if domain else not_understood("domain")
 
 
 def _parse_country_code(text: str, on: date) -> Answer:
     match = _COUNTRY_CODE_ANSWER.fullmatch(text) or _COUNTRY_CODE_IN_TEXT.search(text)
-    return Answer(match.group("code")) if match else Answer(problem=NOT_UNDERSTOOD["country_code"])
+    return Answer(match.group("code")) if match else not_understood("country_code")
 
 
 # 「86」「+86」「0086」「010」 as an answer, or 「国家代码填了010」 inside a sentence.
@@ -334,7 +328,6 @@ FACT_LABELS = {
 RECENT_DOCUMENT_DAYS = 30
 NEW_DOCUMENT_REASON = "fail_new_cert"
 
-SEE_MORE = "按上面处理后如果仍然失败，请回复「还有其他问题」，或转人工。"
 
 
 @dataclass
@@ -491,9 +484,6 @@ def _document_findings(reason: Reason, known: Mapping[str, Any], values: Mapping
 
 
 FIRST_STEPS = 3
-CHECK_OFFER = "回答几个问题，我可以帮您核对{topics}，找出这次失败的具体原因（每个问题都可以回复「跳过」）。"
-NOTHING_NEW = "根据您的回答，没有发现上面几步以外的问题：请按上面的步骤逐项核对后重新提交。"
-AFTER_ANSWERS = "根据您的回答，处理方法："
 
 
 def _applicable_steps(reason: Reason, known: Mapping[str, Any], found: Mapping[str, str]) -> List[Any]:
@@ -504,7 +494,7 @@ def _applicable_steps(reason: Reason, known: Mapping[str, Any], found: Mapping[s
             if not (step.fact and (step.fact in found or (step.fact in DATE_FACTS and _known(known.get(step.fact)))))]
 
 
-def first_lines(intent: str, known: Mapping[str, Any], on: date) -> List[str]:
+def first_lines(intent: str, known: Mapping[str, Any], on: date, language: str = "zh") -> List[str]:
     """The numbered lines of the first reply, before any question: what the rules already found in the
     message, then the steps that hold whatever the answers (no condition) and those that apply so far, in the
     catalog's order (most important first), at most FIRST_STEPS steps."""
@@ -512,29 +502,34 @@ def first_lines(intent: str, known: Mapping[str, Any], on: date) -> List[str]:
     found, _ = findings_for(reason, known, on)
     steps = _applicable_steps(reason, known, found)
     ordered = [step for step in steps if not step.when] + [step for step in steps if step.when]
-    return list(found.values()) + [step.says for step in ordered[:FIRST_STEPS]]
+    return list(found.values()) + [step.text(language) for step in ordered[:FIRST_STEPS]]
 
 
-def check_offer(intent: str, known: Mapping[str, Any]) -> str:
+def check_offer(intent: str, known: Mapping[str, Any], language: str = "zh") -> str:
     """The questions offered as a way to check the customer's case, naming what they check."""
-    topics = "、".join(FACT_LABELS[fact] for fact in questions_for(intent, known))
-    return CHECK_OFFER.format(topics=topics)
+    catalog = load_catalog()
+    labels = catalog.says("fact_labels", language)
+    topics = catalog.says("topic_separator", language).join(labels[fact] for fact in questions_for(intent, known))
+    return catalog.says("check_offer", language).format(topics=topics)
 
 
-def explain(intent: str, known: Mapping[str, Any], on: date, shown: Sequence[str] = ()) -> Explanation:
+def explain(intent: str, known: Mapping[str, Any], on: date, shown: Sequence[str] = (),
+            language: str = "zh") -> Explanation:
     """The exact fix: the rules' findings first, then the catalog steps that apply and are not already covered.
     `shown` are the steps the first reply already gave: they are not repeated; when the answers changed
     nothing, the reply says so."""
-    reason = load_catalog().reason(intent)
+    catalog = load_catalog()
+    reason = catalog.reason(intent)
+    see_more = catalog.says("see_more", language)
     found, decisive = findings_for(reason, known, on)
     if decisive:
         # The rules already say exactly what to do: no wall of general steps.
-        steps = [SEE_MORE]
+        steps = [see_more]
     else:
-        steps = [step.says for step in _applicable_steps(reason, known, found) if step.says not in shown]
+        steps = [step.text(language) for step in _applicable_steps(reason, known, found)]
     lines = [line for line in list(found.values()) + steps if line not in shown]
     if shown and not lines:
-        lines = [NOTHING_NEW, SEE_MORE]
-    fix = fix_text(lines) if not shown else AFTER_ANSWERS + "\n" + numbered_steps(lines)
+        lines = [catalog.says("nothing_new", language), see_more]
+    fix = fix_text(lines, language, "after_answers_heading" if shown else "fix_heading")
     exact = all(known.get(fact) is not None for fact in reason.facts)
-    return Explanation(reason_line(reason), fix, list(found.values()), reason.image_related, exact)
+    return Explanation(reason_line(reason, language), fix, list(found.values()), reason.image_related, exact)

@@ -52,22 +52,25 @@ SKIP = "skip"  # the customer does not know / wants to skip the question
 
 # Words for each region. 港澳 / 港澳台 / 境外 name more than one region, so they are not listed: ask instead.
 _REGION_WORDS = {
-    MAINLAND: r"中国内地|中国大陆|内地|大陆|国内(?!区号)|本土",
+    MAINLAND: r"中国内地|中国大陆|内地|大陆|国内(?!区号)|本土|(?<![A-Za-z])(?i:mainland(?:\s+china)?|chinese\s+mainland)(?![A-Za-z])",
     HONG_KONG: r"中国香港|香港|港人|(?<![A-Za-z])(?:HK|HKSAR|(?i:hong\s?kong))(?![A-Za-z])",
     MACAU: r"中国澳门|澳门|澳門|(?<![A-Za-z])(?i:macau|macao)(?![A-Za-z])",
     TAIWAN: r"中国台湾|台湾|臺灣|台灣|(?<![A-Za-z])(?i:taiwan)(?![A-Za-z])",
     OTHER: (r"其他国家和地区|其他国家|海外|国外|外国|外籍|美国|英国|日本|韩国|新加坡|加拿大|澳大利亚|澳洲|新西兰|德国|法国|"
-            r"意大利|西班牙|荷兰|瑞士|瑞典|俄罗斯|马来西亚|泰国|越南|菲律宾|印度尼西亚|印尼|印度|(?<![A-Za-z])(?:USA|US|UK)(?![A-Za-z])"),
+            r"意大利|西班牙|荷兰|瑞士|瑞典|俄罗斯|马来西亚|泰国|越南|菲律宾|印度尼西亚|印尼|印度|(?<![A-Za-z])(?:USA|US|UK)(?![A-Za-z])|"
+            r"(?<![A-Za-z])(?i:other\s+countr(?:y|ies)(?:\s+and\s+regions?)?|overseas|abroad|foreign(?:er)?)(?![A-Za-z])"),
 }
 # ASCII abbreviations (HK, US, UK) are case-sensitive so that the English word "us" is not a country.
 _REGION_PATTERNS = {region: re.compile(words) for region, words in _REGION_WORDS.items()}
 
 _HOLDER_WORDS = {
-    INDIVIDUAL: re.compile(r"个人|自然人|我自己|本人名下|私人"),
-    ORGANISATION: re.compile(r"企业|公司|组织|单位|(?<!审核)机构|工作室|个体户|个体工商户|事业单位|社会团体|协会|学校|医院"),
+    INDIVIDUAL: re.compile(r"个人|自然人|我自己|本人名下|私人|(?<![A-Za-z])(?i:individual|personal|private\s+person|myself)(?![A-Za-z])"),
+    ORGANISATION: re.compile(r"企业|公司|组织|单位|(?<!审核)机构|工作室|个体户|个体工商户|事业单位|社会团体|协会|学校|医院|"
+                             r"(?<![A-Za-z])(?i:company|enterprise|organi[sz]ation|corporation|business)(?![A-Za-z])"),
 }
 
-_SKIP = re.compile(r"^(?:不知道|不清楚|不确定|不记得|忘了|忘记了|记不清|记不得|跳过|略过|先跳过|算了|不想说|skip|pass)"
+_SKIP = re.compile(r"^(?:不知道|不清楚|不确定|不记得|忘了|忘记了|记不清|记不得|跳过|略过|先跳过|算了|不想说|skip|pass|"
+                   r"(?:i\s+)?don'?t\s+know|not\s+sure|no\s+idea|unknown|skip\s+it|i\s+forgot)"
                    r"[了啊呀吧呢哦。.!！~～\s]*$", re.IGNORECASE)
 
 # A date is an expiry date when one of these words is close to it; otherwise it is read as the issue date.

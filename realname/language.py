@@ -2,7 +2,8 @@
 
 Rules (no Rasa import):
 - a button's intent payload (/ask_human) says nothing; a message with Chinese characters is Chinese; one with English words (two letters or more) and no Chinese
-  is English; one with neither (a number, a date, emoji, "ok"…) keeps the conversation's language;
+  is English when it is plain ASCII text (at least 90 % of its visible characters); one with neither (a number,
+  a date, emoji, binary junk) keeps the conversation's language;
 - an explicit choice — 「English」「英文」「switch to English」 or 「中文」「Chinese」「说中文」 — sets the language
   for the rest of the conversation: later messages in the other script do not switch it back.
 Official codes such as `Identity.Uncertified` or `serverHold` inside a Chinese sentence do not make it English.
@@ -16,6 +17,7 @@ ZH = "zh"
 EN = "en"
 LANGUAGES = (ZH, EN)
 
+ENGLISH_SHARE = 0.9  # of the visible characters, plain printable ASCII
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[A-Za-z]{2,}")
 # Short commands that choose a language, the whole message (punctuation and "please" around them allowed).
@@ -42,7 +44,10 @@ def detect(text: str) -> Optional[str]:
         return None  # a button's intent payload (/ask_human) is in no language
     if _CJK.search(text):
         return ZH
-    if _WORD.search(text):
+    visible = [char for char in text if not char.isspace()]
+    plain = sum(1 for char in visible if char.isascii() and char.isprintable())
+    # English words in plain ASCII; binary junk or other scripts (ä, é, ¤…) with a few letters say nothing
+    if _WORD.search(text) and plain >= ENGLISH_SHARE * len(visible):
         return EN
     return None
 

@@ -39,3 +39,36 @@ def test_the_forms_interruptions_list_every_failure_reason():
 def test_there_is_one_domain_file_at_the_top():
     assert not (ROOT / "domain").exists()
     assert DOMAIN["responses"] and DOMAIN["forms"]["diagnosis_form"]
+
+
+EN_CONDITION = [{"type": "slot", "name": "language", "value": "en"}]
+
+
+def test_every_response_has_a_chinese_and_an_english_variation():
+    for name, variations in DOMAIN["responses"].items():
+        chinese = [variation for variation in variations if not variation.get("condition")]
+        english = [variation for variation in variations if variation.get("condition") == EN_CONDITION]
+        assert len(chinese) == 1 and len(english) == 1, name
+        assert len(english[0].get("buttons") or []) == len(chinese[0].get("buttons") or []), name
+        # the same buttons that are intents (payload /…) in both languages
+        intents = [b["payload"] for b in chinese[0].get("buttons") or [] if b["payload"].startswith("/")]
+        assert intents == [b["payload"] for b in english[0].get("buttons") or [] if b["payload"].startswith("/")], name
+
+
+def test_english_variations_are_english():
+    allowed = {"张·三"}  # an example of what a Chinese name field holds
+    for name, variations in DOMAIN["responses"].items():
+        english = next(variation for variation in variations if variation.get("condition") == EN_CONDITION)
+        text = english["text"]
+        for word in allowed:
+            text = text.replace(word, "")
+        titles = "".join(button["title"] for button in english.get("buttons") or [])
+        assert not any("\u4e00" <= char <= "\u9fff" for char in text + titles), name
+
+
+def test_the_language_slot_is_set_by_the_slot_mapping_action():
+    assert "action_detect_language" in DOMAIN["actions"]
+    for slot in ("language", "language_chosen"):
+        assert DOMAIN["slots"][slot]["mappings"] == [{"type": "custom", "action": "action_detect_language"}]
+    assert DOMAIN["slots"]["language"]["values"] == ["zh", "en"]
+    assert DOMAIN["slots"]["language"]["initial_value"] == "zh"

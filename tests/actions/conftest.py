@@ -43,3 +43,28 @@ def domain():
 @pytest.fixture(autouse=True)
 def fixed_today(monkeypatch):
     monkeypatch.setenv("REALNAME_TODAY", "2026-11-29")
+
+
+_DOMAIN = None
+
+
+async def said(dispatcher: CollectingDispatcher, language: str = "zh"):
+    """What the customer sees of the dispatcher's messages: each response rendered by Rasa's own code
+    (RemoteAction._utter_responses with domain.yml's responses), in the conversation's language."""
+    global _DOMAIN
+    from pathlib import Path
+
+    from rasa.core.actions.action import RemoteAction
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet as RasaSlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    if _DOMAIN is None:
+        _DOMAIN = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
+    tracker = DialogueStateTracker.from_events("test-user", [RasaSlotSet("language", language)], slots=_DOMAIN.slots)
+    nlg = TemplatedNaturalLanguageGenerator(_DOMAIN.responses)
+    messages = [dict(message) for message in dispatcher.messages]
+    events = await RemoteAction._utter_responses(messages, CollectingOutputChannel(), nlg, tracker)
+    return [{"text": event.text or "", "buttons": event.data.get("buttons") or []} for event in events]

@@ -1,7 +1,7 @@
 from rasa_sdk.events import SlotSet
 
 from actions.diagnosis_form import ValidateDiagnosisForm
-from tests.actions.conftest import make_tracker
+from tests.actions.conftest import make_tracker, said
 
 FORM = ValidateDiagnosisForm()
 
@@ -88,7 +88,7 @@ async def test_a_correction_of_another_fact_is_taken_while_a_question_is_open(di
 async def test_an_unreadable_answer_is_asked_again(dispatcher, domain):
     result = await FORM.validate_region("火星", dispatcher, make_tracker(), domain)
     assert result == {"region": None}
-    assert "跳过" in dispatcher.messages[0]["text"]
+    assert "跳过" in (await said(dispatcher))[0]["text"]
 
 
 async def test_the_whole_form_run_keeps_what_the_number_check_found(dispatcher, domain):
@@ -119,4 +119,20 @@ async def test_a_country_code_answer_is_read_and_a_wrong_one_asked_again(dispatc
     assert await FORM.validate_country_code("国家代码填的 +86", dispatcher, make_tracker(), domain) == {"country_code": "+86"}
     result = await FORM.validate_country_code("不知道填的啥", dispatcher, make_tracker(), domain)
     assert result == {"country_code": None}
-    assert "国家代码" in dispatcher.messages[0]["text"]
+    assert "国家代码" in (await said(dispatcher))[0]["text"]
+
+
+async def test_in_english_an_unreadable_answer_is_asked_again_in_english(dispatcher, domain):
+    tracker = make_tracker("Mars", slots={"language": "en"})
+    assert await FORM.validate_region("Mars", dispatcher, tracker, domain) == {"region": None}
+    assert (await said(dispatcher, "en"))[0]["text"].startswith("I could not read the region.")
+
+
+async def test_english_answers_are_read(dispatcher, domain):
+    tracker = make_tracker(slots={"language": "en"})
+    assert await FORM.validate_region("Hong Kong", dispatcher, tracker, domain) == {"region": "中国香港"}
+    assert await FORM.validate_holder_type("organization", dispatcher, tracker, domain) == {"holder_type": "organisation"}
+    assert await FORM.validate_doc_type("passport", dispatcher, tracker, domain) == {"doc_type": "HZ"}
+    assert await FORM.validate_expiry_date("long-term", dispatcher, tracker, domain) == {"expiry_date": "long_term"}
+    assert await FORM.validate_issue_date("skip", dispatcher, tracker, domain) == {"issue_date": "skip"}
+    assert not dispatcher.messages

@@ -1,7 +1,7 @@
 from rasa_sdk.events import Restarted, SlotSet
 
 from actions.explain import ActionExplainFailure, ActionRestart, ActionStartDiagnosis, ActionUpdateFacts
-from tests.actions.conftest import make_tracker
+from tests.actions.conftest import make_tracker, said
 
 
 def texts(dispatcher):
@@ -42,7 +42,7 @@ async def test_a_new_document_gets_the_exact_date_to_resubmit(dispatcher, domain
 async def test_picture_reasons_offer_the_image_check(dispatcher, domain):
     tracker = make_tracker(slots={"failure_reason": "fail_upload_size"})
     await ActionExplainFailure().run(dispatcher, tracker, domain)
-    assert dispatcher.messages[-1]["buttons"] == [{"title": "检查证件图片", "payload": "/check_image"}]
+    assert (await said(dispatcher))[-1]["buttons"] == [{"title": "检查证件图片", "payload": "/check_image"}]
 
 
 async def test_a_correction_after_the_fix_updates_the_fix(dispatcher, domain):
@@ -55,8 +55,9 @@ async def test_a_correction_after_the_fix_updates_the_fix(dispatcher, domain):
 
 async def test_restart_says_so_and_forgets_everything(dispatcher, domain):
     events = await ActionRestart().run(dispatcher, make_tracker("重新开始", intent="restart"), domain)
-    assert events == [Restarted()]
-    assert "重新开始" in texts(dispatcher)[0]
+    assert events[0] == Restarted()
+    assert SlotSet("language", "zh") in events  # the language is all that is kept
+    assert "重新开始" in (await said(dispatcher))[0]["text"]
 
 
 async def test_an_old_issue_date_adds_no_finding_and_a_wrong_number_is_the_fix(dispatcher, domain):
@@ -92,3 +93,26 @@ async def test_the_fix_after_the_questions_does_not_repeat_the_first_steps(dispa
     fix = texts(dispatcher)[0]
     assert fix.startswith("根据您的回答，处理方法：\n1. 持有者是企业或组织")
     assert not any(line in fix for line in shown)
+
+
+async def test_an_english_conversation_gets_the_reason_the_steps_and_the_offer_in_english(dispatcher, domain):
+    tracker = make_tracker("Invalid certificate type or certificate number", intent="fail_cert_type_or_number",
+                           slots={"language": "en"})
+    await ActionStartDiagnosis().run(dispatcher, tracker, domain)
+    first, offer = texts(dispatcher)
+    assert first.startswith("[") and "\nSolution:\n1. " in first
+    assert offer.startswith("Answer a few questions") and "skip" in offer
+    assert not any("\u4e00" <= char <= "\u9fff" for char in first + offer)
+
+
+async def test_an_english_fix_has_english_buttons_and_a_restart_keeps_english(dispatcher, domain):
+    slots = {"failure_reason": "fail_contact_wrong", "language": "en"}
+    await ActionExplainFailure().run(dispatcher, make_tracker(slots=slots), domain)
+    fix = dispatcher.messages[0]
+    assert fix["text"].startswith("Solution:\n1. ")
+    assert [button["title"] for button in fix["buttons"]] == ["I have another question", "Talk to a human agent"]
+    dispatcher.messages.clear()
+    events = await ActionRestart().run(dispatcher, make_tracker("start over", intent="restart", slots={"language": "en"}),
+                                       domain)
+    assert SlotSet("language", "en") in events
+    assert (await said(dispatcher, "en"))[0]["text"].startswith("Started over")

@@ -1,10 +1,10 @@
 from actions.fallback import ActionAskForReason, ActionDidYouMean
-from tests.actions.conftest import make_tracker
+from tests.actions.conftest import make_tracker, said
 
 
 async def test_failed_without_reason_asks_for_the_message_and_offers_common_reasons(dispatcher, domain):
     await ActionAskForReason().run(dispatcher, make_tracker("实名认证失败了", intent="fail_unspecified"), domain)
-    message = dispatcher.messages[0]
+    (message,) = await said(dispatcher)
     assert "粘贴" in message["text"]
     payloads = [button["payload"] for button in message["buttons"]]
     assert "/fail_cert_data_check" in payloads and payloads[-1] == "/ask_human"
@@ -37,4 +37,14 @@ async def test_empty_emoji_and_binary_input_get_a_clear_message(dispatcher, doma
         dispatcher.messages.clear()
         tracker = make_tracker(text, intent="nlu_fallback", ranking=[{"name": "fail_new_cert", "confidence": 0.3}])
         await ActionDidYouMean().run(dispatcher, tracker, domain)
-        assert "没法识别" in dispatcher.messages[0]["text"], repr(text)
+        assert "没法识别" in (await said(dispatcher))[0]["text"], repr(text)
+
+
+async def test_in_english_the_common_reasons_and_the_human_button_are_english(dispatcher, domain):
+    tracker = make_tracker("my verification failed", intent="fail_unspecified", slots={"language": "en"})
+    await ActionAskForReason().run(dispatcher, tracker, domain)
+    (message,) = await said(dispatcher, "en")
+    assert message["text"].startswith("Please paste the rejection message")
+    titles = [button["title"] for button in message["buttons"]]
+    assert titles[-1] == "Talk to a human agent"
+    assert not any("\u4e00" <= char <= "\u9fff" for title in titles for char in title)

@@ -123,6 +123,25 @@ def test_web_failure_message_gets_reason_steps_and_buttons(stack):
     assert "人工" in human.text
 
 
+def test_an_english_conversation_is_answered_in_english_until_chinese_is_chosen(stack):
+    turn = web_turn(stack, "e2e-en" + _new_id())
+    first = turn("Invalid certificate type or certificate number")
+    assert "Solution:\n1. " in first.text and "Answer a few questions" in first.text, first.text
+    # the form's questions and their buttons are English too, and an English button answer is understood
+    assert "Don't know / skip" in first.titles(), first.buttons
+    current = first
+    for _ in range(6):
+        if "Talk to a human agent" in current.titles():
+            break
+        current = turn(current.send_for("Don't know / skip"))
+    assert "Talk to a human agent" in current.titles() and "1. " in current.text, current
+    assert not re.search(r"[\u4e00-\u9fff]", "".join(current.titles()))
+    chinese = turn("中文")
+    assert re.search(r"[\u4e00-\u9fff]", chinese.text), chinese.text
+    again = turn("Certificate number cannot be found")
+    assert again.text.startswith("【"), again.text  # the choice holds for the rest of the conversation
+
+
 @pytest.mark.parametrize(
     "payload, content_type, status, words",
     [

@@ -31,8 +31,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def probe(*args: str, patches: str, timeout: int = 600) -> dict:
+def probe(*args: str, patches: str, timeout: int = 600, cache: str = "") -> dict:
     env = {**os.environ, "REALNAME_RASA_PATCHES": patches, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    if cache:
+        # two trainings at once must not share Rasa's training cache (.rasa/cache of the working directory)
+        env["RASA_CACHE_DIRECTORY"] = cache
     done = subprocess.run([sys.executable, "-m", "tests.components.patch_probe", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
     line = next((line for line in done.stdout.splitlines() if line.startswith("PROBE-RESULT ")), None)
@@ -93,8 +96,8 @@ def test_each_patch_answers_as_rasa_does(inference_runs, name):
 
 def test_a_model_trained_with_the_patches_predicts_as_one_trained_by_rasa(tmp_path):
     with ThreadPoolExecutor(2) as pool:
-        rasas = pool.submit(probe, "train", str(tmp_path / "rasa"), patches="off")
-        ours = pool.submit(probe, "train", str(tmp_path / "ours"), patches="on")
+        rasas = pool.submit(probe, "train", str(tmp_path / "rasa"), patches="off", cache=str(tmp_path / "rasa-cache"))
+        ours = pool.submit(probe, "train", str(tmp_path / "ours"), patches="on", cache=str(tmp_path / "ours-cache"))
         rasas, ours = rasas.result(), ours.result()
     assert rasas["installed"] == [] and "training_dataset_options" in ours["installed"]
     assert "sparse_batch_values" in ours["installed"] and "sparse_feature_stacking" in ours["installed"]

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from realname.catalog import FIX_HEADING_EN, NEXT_BUTTONS, NEXT_BUTTONS_EN, load_catalog
+from realname.catalog import NEXT_BUTTONS, NEXT_BUTTONS_EN, load_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = load_catalog()
@@ -125,7 +125,7 @@ def test_text_helpers_pick_the_language():
 
 def test_english_buttons_and_heading_match_the_chinese_ones():
     assert [button["payload"] for button in NEXT_BUTTONS_EN] == [button["payload"] for button in NEXT_BUTTONS]
-    for text in [button["title"] for button in NEXT_BUTTONS_EN] + [FIX_HEADING_EN]:
+    for text in [button["title"] for button in NEXT_BUTTONS_EN] + [load_catalog().says("fix_heading", "en")]:
         assert text and not CJK.findall(text)
 
 
@@ -148,3 +148,12 @@ def test_english_uses_the_current_image_rules_not_the_old_english_page():
             assert "1 MB" not in text, reason.intent
             if "55 KB" in text:
                 assert "5 MB" in text, reason.intent
+
+
+def test_every_framing_text_is_in_both_languages():
+    catalog = load_catalog()
+    for name, variants in catalog.texts.items():
+        assert set(variants) == {"zh", "en"}, name
+        assert variants["en"] and variants["zh"], name
+    labels = catalog.texts["fact_labels"]
+    assert set(labels["en"]) == set(labels["zh"])

@@ -4,6 +4,7 @@ from datetime import date
 import pytest
 
 from realname import diagnosis
+from realname.catalog import load_catalog
 
 TODAY = date(2026, 11, 29)
 
@@ -135,7 +136,7 @@ def test_after_the_questions_the_decisive_finding_comes_first_and_shown_steps_ar
 def test_answers_that_change_nothing_are_said_so_instead_of_the_same_steps_again():
     shown = diagnosis.first_lines("fail_contact_wrong", {}, TODAY)
     fix = diagnosis.explain("fail_contact_wrong", {}, TODAY, shown=shown).fix
-    assert diagnosis.NOTHING_NEW in fix
+    assert load_catalog().says("nothing_new") in fix
     for line in shown:
         assert line not in fix
 

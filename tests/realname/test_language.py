@@ -13,6 +13,8 @@ from realname.language import EN, ZH, detect, explicit_choice, next_language
     ("2026-11-03", None),
     ("😀", None),
     ("/ask_human", None),
+    ("8´æRäM§ò7\r\x9e&\x0e'\x13eP¤£¦Ð\x7f", None),   # binary junk with a few letters
+    ("Ça ne marche pas, café", None),
     ("", None),
 ])
 def test_detect(text, language):

@@ -108,12 +108,16 @@ def test_every_near_miss_intent_has_a_response_and_a_rule(intent):
     assert intent in rules, f"no rule for {intent}"
     response = rules[intent]
     assert response.startswith("utter_") and response in domain["responses"], response
-    texts = [variation["text"] for variation in domain["responses"][response]]
-    buttons = [button["payload"] for variation in domain["responses"][response] for button in variation["buttons"]]
-    assert texts and all(texts)
-    # a real rejection can still be pasted, and a human is one click away
-    assert "/fail_unspecified" in buttons and "/ask_human" in buttons
-    assert all("粘贴" in text for text in texts)
+    variations = domain["responses"][response]
+    chinese = [variation for variation in variations if not variation.get("condition")]
+    english = [variation for variation in variations if variation.get("condition") == [
+        {"type": "slot", "name": "language", "value": "en"}]]
+    assert len(chinese) == 1 and len(english) == 1
+    for variation, paste in ((chinese[0], "粘贴"), (english[0], "paste")):
+        buttons = [button["payload"] for button in variation["buttons"]]
+        # a real rejection can still be pasted, and a human is one click away
+        assert "/fail_unspecified" in buttons and "/ask_human" in buttons
+        assert paste in variation["text"]
 
 
 @pytest.mark.parametrize("intent", NEAR_MISS_INTENTS)
@@ -123,7 +127,8 @@ def test_every_near_miss_intent_is_described_for_did_you_mean(intent):
 
 def test_the_basics_only_state_figures_of_the_source():
     source = _normalised(SOURCE.read_text(encoding="utf-8"))
-    text = _normalised(_domain()["responses"]["utter_realname_basics"][0]["text"])
+    text = _normalised(next(variation["text"] for variation in _domain()["responses"]["utter_realname_basics"]
+                            if not variation.get("condition")))
     for phrase in ("注册局指定的审核机构", "一致性、完整性、真实性", "18位统一社会信用代码", "55KB~5MB",
                    "JPG、JPEG、PNG、BMP、HEIC、WebP", "10个自然日", "非.cn域名无需实名认证", "境外机构证件"):
         assert _normalised(phrase) in text, phrase
