@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.common import known_facts, latest_text
+from actions.common import known_facts, latest_text, today
 from realname import diagnosis
 
 
@@ -22,7 +22,7 @@ class ValidateDiagnosisForm(FormValidationAction):
     ) -> List[Text]:
         # All relevant facts, known ones included: the form asks the first empty one, and rasa_sdk
         # validates only slots listed here.
-        return diagnosis.relevant_facts(tracker.get_slot("failure_reason"), known_facts(tracker))
+        return diagnosis.relevant_facts(tracker.get_slot("failure_reason"), known_facts(tracker), today())
 
     async def get_extraction_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -32,14 +32,14 @@ class ValidateDiagnosisForm(FormValidationAction):
         requested = tracker.get_slot("requested_slot")
         if requested is None:
             return events
-        found = diagnosis.facts_from_text(latest_text(tracker), diagnosis.today())
+        found = diagnosis.facts_from_text(latest_text(tracker), today())
         # Only facts (validated next, like any answer); the requested one is read from the answer itself.
         return events + [
             SlotSet(name, value) for name, value in found.items() if name in diagnosis.FACTS and name != requested
         ]
 
     async def _validate_fact(self, fact: Text, value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
-        answer = diagnosis.parse_answer(fact, value, diagnosis.today())
+        answer = diagnosis.parse_answer(fact, value, today())
         if answer.problem_response:
             dispatcher.utter_message(response=answer.problem_response)
         elif answer.problem:

@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import known_facts, language, latest_text, next_buttons
+from actions.common import known_facts, language, latest_text, next_buttons, today
 from realname import diagnosis
 from realname.catalog import fix_text, load_catalog, reason_line
 
@@ -23,20 +23,20 @@ class ActionStartDiagnosis(Action):
         reason = load_catalog().reason(intent)
         if reason is None:
             return []
-        found = diagnosis.facts_from_text(latest_text(tracker), diagnosis.today())
+        found = diagnosis.facts_from_text(latest_text(tracker), today())
         facts = {**known_facts(tracker), **found}
         events = [SlotSet("failure_reason", intent)] + [SlotSet(name, value) for name, value in found.items()]
         lang = language(tracker)
-        if not diagnosis.questions_for(intent, facts):
+        if not diagnosis.questions_for(intent, facts, today()):
             # nothing to ask: the exact fix follows at once (action_explain_failure)
             dispatcher.utter_message(text=reason_line(reason, lang))
             return events + [SlotSet("shown_steps", None)]
         # The first reply already helps: the steps that hold whatever the answers, then the questions offered
         # as a way to check the case. The reply after the questions does not repeat these steps.
-        lines = diagnosis.first_lines(intent, facts, diagnosis.today(), lang)
+        lines = diagnosis.first_lines(intent, facts, today(), lang)
         text = reason_line(reason, lang) + ("\n" + fix_text(lines, lang) if lines else "")
         dispatcher.utter_message(text=text)
-        dispatcher.utter_message(text=diagnosis.check_offer(intent, facts, lang))
+        dispatcher.utter_message(text=diagnosis.check_offer(intent, facts, today(), lang))
         return events + [SlotSet("shown_steps", lines)]
 
 
@@ -51,7 +51,7 @@ class ActionExplainFailure(Action):
         if not intent:
             return []
         shown = tracker.get_slot("shown_steps") or []
-        explanation = diagnosis.explain(intent, known_facts(tracker), diagnosis.today(), shown=shown,
+        explanation = diagnosis.explain(intent, known_facts(tracker), today(), shown=shown,
                                         language=language(tracker))
         dispatcher.utter_message(text=explanation.fix, buttons=next_buttons(tracker))
         if explanation.image_related:
@@ -66,7 +66,7 @@ class ActionUpdateFacts(Action):
         return "action_update_facts"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
-        found = diagnosis.facts_from_text(latest_text(tracker), diagnosis.today())
+        found = diagnosis.facts_from_text(latest_text(tracker), today())
         intent = tracker.get_slot("failure_reason")
         if not found:
             dispatcher.utter_message(response="utter_no_fact_found")
@@ -75,7 +75,7 @@ class ActionUpdateFacts(Action):
         dispatcher.utter_message(response="utter_facts_updated", facts="，".join(diagnosis.describe_facts(found)))
         if intent:
             facts = {**known_facts(tracker), **found}
-            explanation = diagnosis.explain(intent, facts, diagnosis.today(), language=language(tracker))
+            explanation = diagnosis.explain(intent, facts, today(), language=language(tracker))
             dispatcher.utter_message(text=explanation.fix, buttons=next_buttons(tracker))
         else:
             dispatcher.utter_message(response="utter_paste_again")

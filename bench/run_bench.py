@@ -170,7 +170,9 @@ def _not_needed(fact, slots):
     """A fact the diagnosis decided not to ask (implied by another, or irrelevant for this case)."""
     from realname.diagnosis import questions_for
 
-    return fact not in questions_for(slots.get("failure_reason"), {**slots, fact: None})
+    from datetime import date
+
+    return fact not in questions_for(slots.get("failure_reason"), {**slots, fact: None}, date.today())
 
 
 def main() -> int:

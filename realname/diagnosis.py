@@ -7,7 +7,6 @@ the full number is checked once and never stored), holder_name, domain; "skip" w
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -40,12 +39,6 @@ _EXTRACTED = {
 _LONG_TERM_WORDS = re.compile(r"长期|永久|无期限|没有期限|不过期|(?i:long[\s-]?term|permanent|no\s+expiry|never\s+expires)")
 
 
-def today() -> date:
-    """Today, or REALNAME_TODAY (YYYY-MM-DD) so tests and demos with fixed dates are reproducible."""
-    fixed = os.environ.get("REALNAME_TODAY")
-    return date.fromisoformat(fixed) if fixed else date.today()
-
-
 def _known(value: Any) -> bool:
     return value is not None and value != SKIPPED
 
@@ -53,7 +46,7 @@ def _known(value: Any) -> bool:
 # ------------------------------------------------------------------------------------------------- questions
 
 
-def relevant_facts(intent: Optional[str], known: Mapping[str, Any]) -> List[str]:
+def relevant_facts(intent: Optional[str], known: Mapping[str, Any], on: date) -> List[str]:
     """The facts that change the advice for this reason in this situation, in the catalog's order.
 
     Conditional facts:
@@ -71,7 +64,7 @@ def relevant_facts(intent: Optional[str], known: Mapping[str, Any]) -> List[str]
         if (fact == "holder_type" and known.get("holder_type") is None and _holder_type_implied(known)
                 and reason.document_rule != HOLDER_RULE):
             continue
-        if fact == "expiry_date" and known.get("expiry_date") is None and not _issue_date_is_old(known.get("issue_date")):
+        if fact == "expiry_date" and known.get("expiry_date") is None and not _issue_date_is_old(known.get("issue_date"), on):
             continue
         if fact in ("region", "holder_type") and reason.intent == "fail_shown_overseas" and not _cn_family_or_unknown(known):
             continue
@@ -79,9 +72,9 @@ def relevant_facts(intent: Optional[str], known: Mapping[str, Any]) -> List[str]
     return relevant
 
 
-def questions_for(intent: Optional[str], known: Mapping[str, Any]) -> List[str]:
+def questions_for(intent: Optional[str], known: Mapping[str, Any], on: date) -> List[str]:
     """The relevant facts still to ask: a fact already known (or skipped) is not asked again."""
-    return [fact for fact in relevant_facts(intent, known) if known.get(fact) is None]
+    return [fact for fact in relevant_facts(intent, known, on) if known.get(fact) is None]
 
 
 def _holder_type_implied(known: Mapping[str, Any]) -> bool:
@@ -105,11 +98,11 @@ def _iso_date(value: Any) -> Optional[date]:
         return None
 
 
-def _issue_date_is_old(value: Any) -> bool:
+def _issue_date_is_old(value: Any, on: date) -> bool:
     if value == SKIPPED:
         return True
     issued = _iso_date(value)
-    return bool(issued) and not dates.new_document_advice(issued, today()).waiting
+    return bool(issued) and not dates.new_document_advice(issued, on).waiting
 
 
 # ------------------------------------------------------------------------------------------------- answers
@@ -179,7 +172,7 @@ def _parse_doc_number(text: str, on: date) -> Answer:
     typed = facts.parse_document_number(text)
     if not typed:
         return not_understood("doc_number")
-    return Answer(privacy.mask_number(typed), extra_slots=number_slots(typed))
+    return Answer(privacy.mask_number(typed), extra_slots=number_slots(typed, on))
 
 
 def _parse_holder_name(text: str, on: date) -> Answer:
@@ -239,20 +232,20 @@ def split_name_fields(text: str) -> tuple[str, Optional[str]]:
 NUMBER_WRONG = "号码有误："
 
 
-def number_slots(typed: str) -> Dict[str, Any]:
+def number_slots(typed: str, on: date) -> Dict[str, Any]:
     """What a typed number tells: the check result, and whether it is a person's or an organisation's number."""
     kind = id_numbers.guess_number_kind(typed)
     holder = facts.INDIVIDUAL if kind == id_numbers.RESIDENT_ID else facts.ORGANISATION
-    return {"number_check": check_number(typed), "number_holder_type": holder}
+    return {"number_check": check_number(typed, on), "number_holder_type": holder}
 
 
-def check_number(typed: str) -> str:
+def check_number(typed: str, on: date) -> str:
     """What the number check found, in Chinese. A resident ID number is shown masked (the check names the
     position and the character to change); an organisation's unified social credit code is public and is
     shown in full, with the corrected code when one look-alike swap makes it valid. Each correction once."""
     kind = id_numbers.guess_number_kind(typed)
     personal = kind == id_numbers.RESIDENT_ID
-    result = id_numbers.check_resident_id(typed, today()) if personal else id_numbers.check_credit_code(typed)
+    result = id_numbers.check_resident_id(typed, on) if personal else id_numbers.check_credit_code(typed)
     label = "身份证号码" if personal else "统一社会信用代码"
     shown = privacy.mask_number(result.number) if personal else result.number
     notes = " ".join(message for _, message in result.notes)
@@ -280,7 +273,7 @@ def facts_from_text(text: str, on: date) -> Dict[str, Any]:
     if "doc_number" in slots:
         typed = slots["doc_number"]
         slots["doc_number"] = privacy.mask_number(typed)
-        slots.update(number_slots(typed))
+        slots.update(number_slots(typed, on))
     if found.get("special_holder"):
         slots["special_holder"] = found["special_holder"]
     country_code = _COUNTRY_CODE_IN_TEXT.search(text or "")
@@ -505,11 +498,11 @@ def first_lines(intent: str, known: Mapping[str, Any], on: date, language: str =
     return list(found.values()) + [step.text(language) for step in ordered[:FIRST_STEPS]]
 
 
-def check_offer(intent: str, known: Mapping[str, Any], language: str = "zh") -> str:
+def check_offer(intent: str, known: Mapping[str, Any], on: date, language: str = "zh") -> str:
     """The questions offered as a way to check the customer's case, naming what they check."""
     catalog = load_catalog()
     labels = catalog.says("fact_labels", language)
-    topics = catalog.says("topic_separator", language).join(labels[fact] for fact in questions_for(intent, known))
+    topics = catalog.says("topic_separator", language).join(labels[fact] for fact in questions_for(intent, known, on))
     return catalog.says("check_offer", language).format(topics=topics)
 
 

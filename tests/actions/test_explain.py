@@ -1,3 +1,5 @@
+from datetime import date
+
 from rasa_sdk.events import Restarted, SlotSet
 
 from actions.explain import ActionExplainFailure, ActionRestart, ActionStartDiagnosis, ActionUpdateFacts
@@ -64,7 +66,7 @@ async def test_an_old_issue_date_adds_no_finding_and_a_wrong_number_is_the_fix(d
     from realname.diagnosis import number_slots
 
     slots = {"failure_reason": "fail_cert_data_check", "issue_date": "2019-05-01", "expiry_date": "long_term",
-             "doc_number": "1101********OO2X", **number_slots("11010519491231OO2X")}
+             "doc_number": "1101********OO2X", **number_slots("11010519491231OO2X", date(2026, 11, 29))}
     await ActionExplainFailure().run(dispatcher, make_tracker(slots=slots), domain)
     fix = texts(dispatcher)[0]
     assert fix.startswith("处理方法：\n1. 号码有误：")
@@ -84,9 +86,9 @@ async def test_the_first_reply_to_a_rejection_already_has_numbered_steps_then_of
 
 
 async def test_the_fix_after_the_questions_does_not_repeat_the_first_steps(dispatcher, domain):
-    from realname.diagnosis import first_lines, today
+    from realname.diagnosis import first_lines
 
-    shown = first_lines("fail_cert_type_or_number", {}, today())
+    shown = first_lines("fail_cert_type_or_number", {}, date(2026, 11, 29))
     slots = {"failure_reason": "fail_cert_type_or_number", "shown_steps": shown, "doc_type": "SFZ",
              "region": "中国内地", "holder_type": "organisation", "doc_number": "skip"}
     await ActionExplainFailure().run(dispatcher, make_tracker(slots=slots), domain)

@@ -92,7 +92,7 @@ def test_cert_type_with_unknown_region_names_both_sides_of_the_rule():
 
 def test_cert_type_asks_the_holder_even_when_the_document_seems_to_tell_it():
     known = {"doc_type": "SFZ", "region": "中国内地", "doc_number": "skip"}
-    assert diagnosis.questions_for("fail_cert_type_or_number", known) == ["holder_type"]
+    assert diagnosis.questions_for("fail_cert_type_or_number", known, TODAY) == ["holder_type"]
 
 
 def test_a_reason_without_a_document_sentence_says_nothing_about_region_and_document():
@@ -170,7 +170,7 @@ def test_a_credit_code_with_one_look_alike_letter_gets_the_corrected_code_in_ful
     from stdnum.cn import uscc
     assert uscc.is_valid(valid)
     typed = valid[:13] + "O" + valid[14:]  # 0 → O at position 14
-    check = diagnosis.number_slots(typed)["number_check"]
+    check = diagnosis.number_slots(typed, TODAY)["number_check"]
     assert typed in check
     assert check.count(valid) == 1 and f"改正后的代码是 {valid}" in check
 
@@ -178,7 +178,7 @@ def test_a_credit_code_with_one_look_alike_letter_gets_the_corrected_code_in_ful
 def test_a_resident_id_stays_masked_and_the_reply_names_the_position_and_the_change():
     valid = "11010519491231002X"
     typed = valid[:14] + "O" + valid[15:]  # the 15th character, a 0, typed as the letter O
-    check = diagnosis.number_slots(typed)["number_check"]
+    check = diagnosis.number_slots(typed, TODAY)["number_check"]
     assert valid not in check and typed not in check
     assert "第15位" in check and "“O”" in check and "“0”" in check
     assert check.count("第15位") == 1
