@@ -529,3 +529,11 @@ def test_logs_never_contain_full_id_numbers(stack):
     stack.wecom.wait_for("/cgi-bin/message/send")
     time.sleep(0.5)
     assert id_number not in stack.log()[offset:]
+
+
+def test_asking_for_english_is_confirmed_in_english_and_the_questions_follow(stack):
+    turn = web_turn(stack, "e2e-switch" + _new_id())
+    switched = turn("English please")
+    assert switched.text.startswith("OK, I will answer in English"), switched.text
+    question = turn("未提交注册者证件")  # Chinese text: the explicit choice holds
+    assert question.text.startswith("[Lack of registrant certificate]") or "Solution:" in question.text, question.text
