@@ -12,7 +12,7 @@ import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from channels.log_privacy import masked_for_log, safe_url, short_id
-from channels.replies import FALLBACK_REPLY, service_busy_reply
+from channels.replies import fallback_reply, service_busy_reply
 from channels.settings import env_str
 
 logger = logging.getLogger(__name__)
@@ -183,7 +183,7 @@ async def ask_rasa(
     if not await action_server_probe().healthy():
         logger.error("channels.rasa.refused channel=%s sender=%s reason=action server down", input_channel,
                      short_id(sender_id))
-        return [{"recipient_id": sender_id, "text": service_busy_reply()}]
+        return [{"recipient_id": sender_id, "text": service_busy_reply(text)}]
     collector = CollectingOutputChannel()
     started = time.monotonic()
     try:
@@ -205,13 +205,13 @@ async def ask_rasa(
         # what it had collected so far is dropped and the user sends the message again.
         logger.error("channels.rasa.timeout channel=%s sender=%s after=%.1fs", input_channel, short_id(sender_id),
                      time.monotonic() - started)
-        return [{"recipient_id": sender_id, "text": service_busy_reply()}]
+        return [{"recipient_id": sender_id, "text": service_busy_reply(text)}]
     except asyncio.CancelledError:
         logger.error(
             "channels.rasa.cancelled channel=%s sender=%s", input_channel, short_id(sender_id)
         )
         if not collector.messages:
-            return [{"recipient_id": sender_id, "text": FALLBACK_REPLY}]
+            return [{"recipient_id": sender_id, "text": fallback_reply(text)}]
     except Exception as e:  # noqa: BLE001 - any failure inside Rasa must become a reply
         logger.error(
             "channels.rasa.failed channel=%s sender=%s error=%s: %s",
@@ -222,7 +222,7 @@ async def ask_rasa(
         )
         logger.debug("channels.rasa.failed traceback", exc_info=True)
         if not collector.messages:
-            return [{"recipient_id": sender_id, "text": FALLBACK_REPLY}]
+            return [{"recipient_id": sender_id, "text": fallback_reply(text)}]
     if not collector.messages:
         probe = action_server_probe()
         probe.forget()
@@ -230,7 +230,7 @@ async def ask_rasa(
             # The action server went down during the turn: Rasa answered nothing.
             logger.error("channels.rasa.no_answer channel=%s sender=%s reason=action server down", input_channel,
                          short_id(sender_id))
-            return [{"recipient_id": sender_id, "text": service_busy_reply()}]
+            return [{"recipient_id": sender_id, "text": service_busy_reply(text)}]
         logger.warning(
             "channels.rasa.no_answer channel=%s sender=%s (the bot said nothing this turn)",
             input_channel,

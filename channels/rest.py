@@ -10,7 +10,7 @@ Rasa's own REST channel, with what a public route needs (its JSON contract is un
 - an empty or whitespace-only text is passed on as a zero-width space: Rasa's processor drops an
   empty text and the user would see nothing; the NLU treats it like unreadable input
   (components/linear_intent_classifier.py) and the assistant asks for the rejection message;
-- when Rasa fails, the user gets channels.replies.FALLBACK_REPLY instead of an empty list.
+- when Rasa fails, the user gets channels.replies.fallback_reply (in the language of the message) instead of an empty list.
 """
 from __future__ import annotations
 

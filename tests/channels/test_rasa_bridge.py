@@ -46,3 +46,14 @@ async def test_ask_rasa_logs_a_silent_turn(caplog):
     with caplog.at_level(logging.WARNING, logger="channels.rasa_bridge"):
         assert await ask_rasa(on_new_message, "你好", "web-abc", "web") == []
     assert "channels.rasa.no_answer" in caplog.text
+
+
+@pytest.mark.asyncio
+async def test_a_failure_is_answered_in_the_language_the_customer_wrote_in():
+    async def on_new_message(message):
+        raise RuntimeError("boom")
+
+    english = await ask_rasa(on_new_message, "Certificate number cannot be found", "web-abc", "web")
+    assert english[0]["text"].startswith("Sorry, your message could not be handled")
+    number_only = await ask_rasa(on_new_message, "11010519491231002X", "web-abc", "web")
+    assert number_only[0]["text"] == FALLBACK_REPLY  # nothing to tell: Chinese, the default
