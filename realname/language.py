@@ -1,7 +1,8 @@
 """Which language to answer in: Chinese (zh) or English (en), from what the customer writes.
 
 Rules (no Rasa import):
-- a button's intent payload (/ask_human) says nothing; a message with Chinese characters is Chinese; one with English words (two letters or more) and no Chinese
+- a button's intent payload (/ask_human) says nothing; a message with Chinese characters is Chinese;
+- domains, URLs, e-mail addresses and codes with digits (abc.cn, 91350100M000100Y43) are no words of a language; one with English words (two letters or more) and no Chinese
   is English when it is plain ASCII text (at least 90 % of its visible characters); one with neither (a number,
   a date, emoji, binary junk) keeps the conversation's language;
 - an explicit choice — 「English」「英文」「switch to English」 or 「中文」「Chinese」「说中文」 — sets the language
@@ -20,6 +21,7 @@ LANGUAGES = (ZH, EN)
 ENGLISH_SHARE = 0.9  # of the visible characters, plain printable ASCII
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[A-Za-z]{2,}")
+_NOT_WORDS = re.compile(r"\S*[.@/:]\S*[A-Za-z0-9]\S*|\S*\d\S*")
 # Short commands that choose a language, the whole message (punctuation and "please" around them allowed).
 _CHOOSE = {
     EN: re.compile(r"^\s*(?:(?:please\s+)?(?:switch|change)\s+to\s+english|(?:in\s+)?english(?:\s+please)?|"
@@ -46,8 +48,11 @@ def detect(text: str) -> Optional[str]:
         return ZH
     visible = [char for char in text if not char.isspace()]
     plain = sum(1 for char in visible if char.isascii() and char.isprintable())
+    # Words, not names of things: a domain (abc.cn), a URL or e-mail, a number or code with digits
+    # (91350100M000100Y43, 0086) is typed the same in any language.
+    words = _WORD.findall(_NOT_WORDS.sub(" ", text))
     # English words in plain ASCII; binary junk or other scripts (ä, é, ¤…) with a few letters say nothing
-    if _WORD.search(text) and plain >= ENGLISH_SHARE * len(visible):
+    if words and plain >= ENGLISH_SHARE * len(visible):
         return EN
     return None
 

@@ -537,3 +537,19 @@ def test_asking_for_english_is_confirmed_in_english_and_the_questions_follow(sta
     assert switched.text.startswith("OK, I will answer in English"), switched.text
     question = turn("未提交注册者证件")  # Chinese text: the explicit choice holds
     assert question.text.startswith("[Lack of registrant certificate]") or "Solution:" in question.text, question.text
+
+
+def test_a_holder_name_answer_in_the_suggested_format_is_read_as_the_answer(stack):
+    turn = web_turn(stack, "e2e-name" + _new_id())
+    first = turn("联系人信息无效")
+    assert "持有者名称" in first.text, first.text
+    fix = turn("中文：张·三 英文：Zhang San")  # names both languages and has the dot the reason is about
+    assert "处理方法" in fix.text and "还有其他问题" in fix.titles(), fix.text
+    assert not fix.text.startswith("【联系人信息无效】"), "the answer was taken for a new rejection"
+
+
+def test_a_domain_answer_keeps_the_conversation_in_chinese(stack):
+    turn = web_turn(stack, "e2e-domain" + _new_id())
+    turn("当前词为禁止词")
+    fix = turn("hello.cn")
+    assert fix.text.startswith("根据您的回答，处理方法："), fix.text

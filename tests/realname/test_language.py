@@ -13,6 +13,12 @@ from realname.language import EN, ZH, detect, explicit_choice, next_language
     ("2026-11-03", None),
     ("😀", None),
     ("/ask_human", None),
+    ("abc.cn", None),                        # a domain answer is typed the same in any language
+    ("www.example.com.cn", None),
+    ("91350100M000100Y43", None),
+    ("+86", None),
+    ("my domain is abc.cn", EN),
+    ("hi", EN),
     ("8´æRäM§ò7\r\x9e&\x0e'\x13eP¤£¦Ð\x7f", None),   # binary junk with a few letters
     ("Ça ne marche pas, café", None),
     ("", None),
