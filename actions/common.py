@@ -31,5 +31,5 @@ def language(tracker: Tracker) -> Text:
     return "en" if tracker.get_slot("language") == "en" else "zh"
 
 
-def next_buttons(tracker: Tracker = None) -> List[Dict[Text, Text]]:
-    return catalog.next_buttons(language(tracker) if tracker is not None else "zh")
+def next_buttons(tracker: Tracker) -> List[Dict[Text, Text]]:
+    return catalog.next_buttons(language(tracker))

@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import language, latest_text
-from realname.catalog import load_catalog
+from realname.catalog import load_catalog, next_buttons
 from realname.text_quality import looks_meaningless
 
 # Intents never offered as "did you mean": they are not something a user would pick.
@@ -16,7 +16,7 @@ MAX_SUGGESTIONS = 3
 # Candidates below this confidence are noise, not suggestions.
 MIN_SUGGESTION_CONFIDENCE = 0.05
 
-HUMAN_BUTTON = {"zh": {"title": "转人工", "payload": "/ask_human"}, "en": {"title": "Talk to a human agent", "payload": "/ask_human"}}
+HUMAN_PAYLOAD = "/ask_human"
 NONE_BUTTON = {"zh": {"title": "都不是", "payload": "/deny"}, "en": {"title": "None of these", "payload": "/deny"}}
 
 
@@ -25,7 +25,7 @@ def common_reason_buttons(lang: Text = "zh") -> List[Dict[Text, Text]]:
     return [
         {"title": catalog.reason(intent).text("label", lang), "payload": f"/{intent}"}
         for intent in catalog.common_reasons
-    ] + [dict(HUMAN_BUTTON[lang])]
+    ] + [button for button in next_buttons(lang) if button["payload"] == HUMAN_PAYLOAD]
 
 
 class ActionAskForReason(Action):

@@ -151,8 +151,6 @@ def diagnosis_figures(servers: Servers):
             asked += 1
             replies = servers.send(sender, scenario["answers"].get(fact, "跳过"))
         slots = servers.slots(sender)
-        from realname.catalog import load_catalog
-
         reason = load_catalog().reason(slots.get("failure_reason") or "")
         headings = tuple(load_catalog().says(name) for name in ("fix_heading", "after_answers_heading"))
         fix_given = any((r.get("text") or "").startswith(headings) for r in replies)

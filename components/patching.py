@@ -95,7 +95,7 @@ class Patch:
         return None
 
     def apply(self) -> None:
-        self._saved = self.owner.__dict__.get(self.attribute, _MISSING) if hasattr(self.owner, "__dict__") else _MISSING
+        self._saved = vars(self.owner).get(self.attribute, _MISSING)  # a class or a module
         setattr(self.owner, self.attribute, staticmethod(self.replacement) if self.static else self.replacement)
 
     def undo(self) -> None:

@@ -284,6 +284,7 @@ def facts_from_text(text: str, on: date) -> Dict[str, Any]:
 
 def describe_facts(slots: Mapping[str, Any]) -> List[str]:
     """Short Chinese descriptions of facts, for 「已更新：…」."""
+    labels = load_catalog().says("fact_labels")
     described = []
     for slot, value in slots.items():
         if slot not in FACTS or value is None:
@@ -296,21 +297,8 @@ def describe_facts(slots: Mapping[str, Any]) -> List[str]:
             value = "跳过"
         elif value == LONG_TERM:
             value = "长期有效"
-        described.append(f"{FACT_LABELS[slot]}：{value}")
+        described.append(f"{labels[slot]}：{value}")
     return described
-
-
-FACT_LABELS = {
-    "region": "所属区域",
-    "holder_type": "持有者类型",
-    "doc_type": "证件类型",
-    "issue_date": "颁发日期",
-    "expiry_date": "有效期至",
-    "doc_number": "证件号码",
-    "holder_name": "持有者名称",
-    "domain": "域名",
-    "country_code": "国家代码",
-}
 
 
 # ------------------------------------------------------------------------------------------------- the fix
@@ -357,9 +345,11 @@ def findings_for(reason: Reason, known: Mapping[str, Any], on: date) -> tuple[Di
     found: Dict[str, str] = {}
     decisive: set = set()
     asked = set(reason.facts)
+    values = conditions(known)
+    region, holder = values.get("region"), values.get("holder_type")
     issue = _iso_date(known.get("issue_date"))
     if "issue_date" in asked and issue:
-        advice = dates.new_document_advice(issue, on, conditions(known).get("holder_type"))
+        advice = dates.new_document_advice(issue, on, holder)
         if advice.waiting:
             found["issue_date"] = advice.message
             decisive.add("issue_date")
@@ -382,8 +372,6 @@ def findings_for(reason: Reason, known: Mapping[str, Any], on: date) -> tuple[Di
             decisive.add("doc_number")
     if known.get("name_check") and _known(known.get("holder_name")):
         found["holder_name"] = known["name_check"]
-    values = conditions(known)
-    region, holder = values.get("region"), values.get("holder_type")
     special = known.get("special_holder") == documents.SPECIAL_OCCUPATION
     if not special:
         # 军人、僧人: the source's advice (change the document type) is the whole finding; a document check
@@ -402,7 +390,7 @@ def findings_for(reason: Reason, known: Mapping[str, Any], on: date) -> tuple[Di
         else:
             # 86 is what the source asks for; it does not say the failure lies elsewhere, so neither do we
             found["country_code"] = f"您填写的国家代码是「{country_code}」，即中国的国家代码（建议使用的系统默认值）。"
-    if known.get("special_holder") == documents.SPECIAL_OCCUPATION:
+    if special:
         found["special_holder"] = documents.special_occupation_advice()
         decisive.add("special_holder")
     return found, decisive
@@ -426,9 +414,8 @@ def holder_rule_documents(reason: Reason, region: Optional[str], holder: str) ->
     境外机构证件 for organisations, for the region when it is known, for both sides when it is not."""
     if reason.accepted_documents.get(holder):
         return list(reason.accepted_documents[holder])
-    sides = [region == documents.MAINLAND] if region else [True, False]
     codes: List[str] = []
-    for mainland in sides:
+    for mainland in _sides(region):
         if holder == documents.INDIVIDUAL:
             codes.append("SFZ" if mainland else "HZ")
         else:
@@ -442,8 +429,12 @@ def _holder_rule_text(reason: Reason, region: Optional[str], holder: str) -> str
         return f"{facts.HOLDER_TYPES[holder]}持有者请提交{names}"
     uscc = "、".join(documents.get_document(code).name for code in documents.expected_documents(documents.MAINLAND, holder)[:3]) \
         if holder == documents.ORGANISATION else ""
-    sides = [region == documents.MAINLAND] if region else [True, False]
-    return "；".join(_HOLDER_RULE_SENTENCES[(holder, mainland)].format(uscc=uscc) for mainland in sides)
+    return "；".join(_HOLDER_RULE_SENTENCES[(holder, mainland)].format(uscc=uscc) for mainland in _sides(region))
+
+
+def _sides(region: Optional[str]) -> List[bool]:
+    """Which sides of the rule apply: mainland (True) or not, both when the region is unknown."""
+    return [region == documents.MAINLAND] if region else [True, False]
 
 
 def _document_findings(reason: Reason, known: Mapping[str, Any], values: Mapping[str, Any]) -> Dict[str, str]:
@@ -451,9 +442,9 @@ def _document_findings(reason: Reason, known: Mapping[str, Any], values: Mapping
     「证件类型选择错误」 and 「未提交注册者证件」, the region for the reasons about region and documents, and
     not at all for the others (their source sentences say nothing about which document to submit)."""
     region, doc_type = values.get("region"), values.get("doc_type")
-    if not doc_type or documents.get_document(doc_type) is None:
+    document = documents.get_document(doc_type) if doc_type else None
+    if document is None:
         return {}
-    document = documents.get_document(doc_type)
     if reason.document_rule == HOLDER_RULE:
         # the holder the customer named (or the kind of number they typed), not the one the document implies
         holder = known.get("holder_type") if _known(known.get("holder_type")) else known.get("number_holder_type")

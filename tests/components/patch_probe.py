@@ -54,13 +54,9 @@ def conversations() -> List[Dict[str, Any]]:
     return yaml.safe_load((ROOT / "bench" / "conversations.yml").read_text(encoding="utf-8"))["conversations"][:CONVERSATIONS]
 
 
-def question_facts() -> Dict[str, str]:
-    from bench.long_conversation import question_facts as from_domain
-
-    return from_domain()
-
-
 async def run_inference(agent, label: str) -> Dict[str, Any]:
+    from bench.long_conversation import question_facts
+
     by_text = question_facts()
     parses = [_stable(await agent.parse_message(text)) for text in heldout_texts()]
     talks = []
