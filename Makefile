@@ -28,7 +28,7 @@ PYTHON310 := $(shell \
     if [ -x "$$p" ] && "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then echo "$$p"; break; fi; \
   done)
 
-.PHONY: help setup train run serve serve-cluster actions test test-cluster test-unit test-stories test-nlu validate bench bench-load cross-validate clean
+.PHONY: help setup train run serve serve-cluster actions test test-cluster validate bench bench-load cross-validate clean
 
 help:
 	@echo "make run    — set up, train if needed, start the action server and a rasa shell"

@@ -7,7 +7,8 @@ for a human, and starts a new conversation. No think time: the figures are the s
 
 Measured per target and run: errors (a non-200 answer, an empty answer or the "service busy"
 apology; must be 0), p50/p95 latency, throughput (answers a second), and the resident memory of
-every process of the target before and after the run (runs repeat, so growth shows).
+every process of the target before and after the run (runs repeat, so growth shows), and the
+cores each kind of process used during the run (the load client too: it shares the 2 cores).
 
 The limits of credentials.yml would refuse a benchmark's flood from one address (that is their
 job, tested in tests/channels/test_public_port_e2e.py), so the servers here run with
@@ -93,6 +94,29 @@ def _comm(pid: int) -> str:
             port = next((w for i, w in enumerate(words) if words[i - 1] in ("-p", "--port")), "")
             return f"{name}:{port}" if port else name
     return os.path.basename(words[0]) if words else "?"
+
+
+def cpu_seconds(root_pid: int) -> Dict[str, float]:
+    """CPU time (user + system) used so far by every process under root_pid, summed per kind."""
+    tick = os.sysconf("SC_CLK_TCK")
+    totals: Dict[str, float] = {}
+    for pid in tree(root_pid):
+        name = _comm(pid)
+        if name in ("bash", "python", "?"):
+            continue
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        totals[name] = totals.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return totals
+
+
+def cpu_share(before: Dict[str, float], after: Dict[str, float], client: float, wall: float) -> Dict[str, float]:
+    """Cores used during the run per kind of process (1.0 = one core busy all the time), the load client too."""
+    shares = {name: round((after[name] - before.get(name, 0.0)) / wall, 2) for name in after}
+    shares["load client"] = round(client / wall, 2)
+    return dict(sorted(shares.items()))
 
 
 def memory(root_pid: int) -> Dict[str, float]:
@@ -253,9 +277,12 @@ def main() -> int:
                 for number in range(args.runs):
                     before = memory(target.process.pid)
                     speed = machine_speed_ms()
+                    cpu_before, client_before = cpu_seconds(target.process.pid), sum(os.times()[:2])
                     figures = run_load(target.url, args.users, args.seconds, seed=number)
+                    cores = cpu_share(cpu_before, cpu_seconds(target.process.pid),
+                                      sum(os.times()[:2]) - client_before, figures["seconds"])
                     figures.update(memory_before_mb=before, memory_after_mb=memory(target.process.pid),
-                                   machine_loop_ms=speed, date=results["date"])
+                                   cores_used=cores, machine_loop_ms=speed, date=results["date"])
                     runs.append(figures)
                     print(f"[{kind} run {number + 1}] {json.dumps(figures, ensure_ascii=False)}", flush=True)
                 results["targets"][kind] = runs

@@ -66,9 +66,10 @@ def test_english_variations_are_english():
         assert not any("\u4e00" <= char <= "\u9fff" for char in text + titles), name
 
 
-def test_the_language_slot_is_set_by_the_slot_mapping_action():
-    assert "action_detect_language" in DOMAIN["actions"]
+def test_the_language_slots_are_set_by_the_language_policy_not_by_an_action():
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    assert "components.language_policy.LanguagePolicy" in [policy["name"] for policy in config["policies"]]
     for slot in ("language", "language_chosen"):
-        assert DOMAIN["slots"][slot]["mappings"] == [{"type": "custom", "action": "action_detect_language"}]
+        assert DOMAIN["slots"][slot]["mappings"] == [{"type": "custom"}]
     assert DOMAIN["slots"]["language"]["values"] == ["zh", "en"]
     assert DOMAIN["slots"]["language"]["initial_value"] == "zh"
