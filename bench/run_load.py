@@ -112,6 +112,14 @@ def cpu_seconds(root_pid: int) -> Dict[str, float]:
     return totals
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent not idle since boot (/proc/stat): with the per-process shares it shows
+    what the servers outside the process tree (PostgreSQL, Redis: daemons) and everything else used."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_share(before: Dict[str, float], after: Dict[str, float], client: float, wall: float) -> Dict[str, float]:
     """Cores used during the run per kind of process (1.0 = one core busy all the time), the load client too."""
     shares = {name: round((after[name] - before.get(name, 0.0)) / wall, 2) for name in after}
@@ -278,9 +286,11 @@ def main() -> int:
                     before = memory(target.process.pid)
                     speed = machine_speed_ms()
                     cpu_before, client_before = cpu_seconds(target.process.pid), sum(os.times()[:2])
+                    busy_before = machine_busy_seconds()
                     figures = run_load(target.url, args.users, args.seconds, seed=number)
                     cores = cpu_share(cpu_before, cpu_seconds(target.process.pid),
                                       sum(os.times()[:2]) - client_before, figures["seconds"])
+                    cores["whole machine"] = round((machine_busy_seconds() - busy_before) / figures["seconds"], 2)
                     figures.update(memory_before_mb=before, memory_after_mb=memory(target.process.pid),
                                    cores_used=cores, machine_loop_ms=speed, date=results["date"])
                     runs.append(figures)

@@ -39,32 +39,37 @@ class ActionServerProbe:
         self.ok_ttl, self.down_ttl, self.timeout = ok_ttl, down_ttl, timeout
         self._until = 0.0
         self._ok = True
-        self._lock: Optional[asyncio.Lock] = None
+        self._pending: Optional["asyncio.Future[bool]"] = None  # the check in progress, awaited by every turn
         self._session: Any = None  # aiohttp.ClientSession, made in the probe's event loop
 
     def forget(self) -> None:
         self._until = 0.0
+        self._pending = None  # a check begun before this moment does not answer for after it
 
     async def healthy(self) -> bool:
+        """Every turn arriving while the answer is out of date awaits one shared check: they all wake in
+        the same loop iteration when it ends (behind a lock they woke one per iteration, and under load
+        the last of twenty waited a second and more). Shielded: a turn cancelled by its timeout leaves the
+        check running for the others."""
         if not self.url:
             return True
         if time.monotonic() < self._until:
             return self._ok
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            if time.monotonic() < self._until:
-                return self._ok
-            ok = await self._check()
-            if ok is None:  # the kept connection was closed: once more on a new one
-                ok = await self._check(fresh=True)
-            ok = bool(ok)
-            if ok != self._ok:
-                log = logger.info if ok else logger.error
-                log("channels.actions.%s url=%s", "up" if ok else "down", safe_url(self.url))
-            self._ok = ok
-            self._until = time.monotonic() + (self.ok_ttl if ok else self.down_ttl)
-            return ok
+        if self._pending is None or self._pending.done():
+            self._pending = asyncio.ensure_future(self._refresh())
+        return await asyncio.shield(self._pending)
+
+    async def _refresh(self) -> bool:
+        ok = await self._check()
+        if ok is None:  # the kept connection was closed: once more on a new one
+            ok = await self._check(fresh=True)
+        ok = bool(ok)
+        if ok != self._ok:
+            log = logger.info if ok else logger.error
+            log("channels.actions.%s url=%s", "up" if ok else "down", safe_url(self.url))
+        self._ok = ok
+        self._until = time.monotonic() + (self.ok_ttl if ok else self.down_ttl)
+        return ok
 
     async def _check(self, fresh: bool = False) -> Optional[bool]:
         """True: healthy; False: not (an error status, no answer in time); None: the connection failed."""

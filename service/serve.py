@@ -98,10 +98,11 @@ def main(argv: Optional[List[str]] = None) -> None:
         os.environ.setdefault("REALNAME_ACTIONS_HEALTH_URL", health)
     args.enable_api = token is not None
     args.auth_token = token
-    from service import warmup
+    from service import action_endpoint, warmup
 
-    # after_server_start: Rasa loads the agent in before_server_start; the warm-up needs it.
-    args.server_listeners = [(partial(_install_guard, token), "main_process_start"), (warmup.listener, "after_server_start")]
+    # after_server_start: Rasa loads the agent in before_server_start; the endpoint swap and the warm-up need it.
+    args.server_listeners = [(partial(_install_guard, token), "main_process_start"),
+                             (action_endpoint.listener, "after_server_start"), (warmup.listener, "after_server_start")]
     rasa.cli.run.run(args)
 
 

@@ -29,9 +29,13 @@ instance (the cluster's shared PostgreSQL) wrote in between. A save of the track
 how many of its events are stored when the sender's figures are still those of that read (the same index
 alone); any other save counts the latest session's rows, as Rasa's does.
 
-With PostgreSQL (the cluster, service/cluster.py) the pool checks a connection before using it and a
-connection attempt gives up after CONNECT_TIMEOUT seconds, so a database restart costs no turn once it
-is back. While the database is down, a turn fails instead of being answered from an empty
+With PostgreSQL (the cluster, service/cluster.py) every read and write is one statement in autocommit
+mode (a save: its count, then one INSERT), and a connection attempt gives up after CONNECT_TIMEOUT
+seconds. psycopg2 blocks the event loop for each round trip to the server; a transaction would add a
+BEGIN and a ROLLBACK to each statement and a pool "ping" one more (four round trips for one read, a
+third of an instance's time under load). A connection the server closed (a restart) is found by the
+statement that fails on it instead: SQLAlchemy then drops every pooled connection made before, and the
+statement runs once more on a new one (_retrying), so a database restart costs no turn once it is back. While the database is down, a turn fails instead of being answered from an empty
 conversation: Rasa's Agent wraps every tracker store in FailSafeTrackerStore, which on an error
 *retrieves nothing* (the bot answers the message as the start of a new conversation, out of context)
 and *saves to memory* (the turn is lost when the database returns). For this store the wrapper is left
@@ -92,27 +96,44 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         self.sessionmaker = sessionmaker(bind=self.engine)
 
     def _tune_postgresql(self) -> None:
-        """Why: the server may restart (an upgrade, a failover) while the instances run. Without a
-        ping, the pool hands out connections the old server closed, and the first turn of every
-        pooled connection after the restart fails. A connection that cannot be made gives up after
-        CONNECT_TIMEOUT seconds: psycopg2 blocks the event loop while it tries, and the default is
-        the TCP timeout (minutes) when a host stops answering."""
+        """Why: the server may restart (an upgrade, a failover) while the instances run, and each round trip
+        to it blocks the event loop (module doc): one statement per read in autocommit, no ping before
+        each use, a statement that meets a closed connection run again (_retrying). A connection that cannot
+        be made gives up after CONNECT_TIMEOUT seconds: psycopg2 blocks the event loop while it tries, and
+        the default is the TCP timeout (minutes) when a host stops answering."""
         from rasa.core.tracker_store import create_engine_kwargs
 
         url = self.engine.url
         self.engine.dispose()
-        connect_args = {"connect_timeout": CONNECT_TIMEOUT} if "connect_timeout" not in url.query else {}
-        self.engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, **create_engine_kwargs(url))
+        kwargs = create_engine_kwargs(url)
+        connect_args = dict(kwargs.pop("connect_args", {}))  # Rasa's search_path for POSTGRESQL_SCHEMA
+        if "connect_timeout" not in url.query:
+            connect_args["connect_timeout"] = CONNECT_TIMEOUT
+        self.engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", connect_args=connect_args, **kwargs)
         self.sessionmaker = sessionmaker(bind=self.engine)
+
+    def _retrying(self, work: Any) -> Any:
+        """work(connection), run once more on a new connection when it met one the server had closed
+        (SQLAlchemy has then dropped the pool's older connections too). Reads only (see save).
+
+        A pooled Core connection, not Rasa's session_scope: an ORM Session per statement cost as much
+        Python as the statement's round trip, and these plain-SQL statements need none of it."""
+        try:
+            with self.engine.connect() as connection:
+                return work(connection)
+        except sa.exc.DBAPIError as e:
+            if not e.connection_invalidated:
+                raise
+        with self.engine.connect() as connection:
+            return work(connection)
 
     async def _retrieve(
         self, sender_id: Text, fetch_events_from_all_sessions: bool
     ) -> Optional[DialogueStateTracker]:
         if fetch_events_from_all_sessions or not self.domain:
             query = _ALL_EVENTS if fetch_events_from_all_sessions else _LATEST_SESSION_EVENTS
-            with self.session_scope() as session:
-                rows = session.execute(query, _parameters(sender_id))
-                events = [json.loads(data) for (data,) in rows]
+            rows = self._retrying(lambda connection: connection.execute(query, _parameters(sender_id)).all())
+            events = [json.loads(data) for (data,) in rows]
             if not (self.domain and events):
                 return None
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
@@ -125,16 +146,15 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         if cached is not None and cached.slots is not self.domain.slots:
             cached = None
         if cached is not None:
-            with self.session_scope() as session:
-                rows = session.execute(_SENDER_CHECK, {"sender_id": sender_id, "last_id": cached.max_id}).all()
+            check = {"sender_id": sender_id, "last_id": cached.max_id}
+            rows = self._retrying(lambda connection: connection.execute(_SENDER_CHECK, check).all())
             figures, new = tuple(rows[0][2:]), rows[1:]
             new_ids = [row[0] for row in new]
             if figures != cached.sender_figures_with(new_ids) or not cached.append(
                     [row[1] for row in new], new_ids, figures, continued=True):
                 cached = None
         if cached is None:
-            with self.session_scope() as session:
-                rows = session.execute(_LATEST_SESSION_READ, _parameters(sender_id)).all()
+            rows = self._retrying(lambda connection: connection.execute(_LATEST_SESSION_READ, _parameters(sender_id)).all())
             figures, rows = tuple(rows[0][2:]), [row[:2] for row in rows[1:]]
             if not rows:
                 return None
@@ -156,26 +176,27 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         channel can ask it before every turn (channels.rasa_bridge.earlier_answer)."""
         if not _MESSAGE_ID.fullmatch(message_id or ""):
             return False
-        with self.session_scope() as session:
-            row = session.execute(_HAS_MESSAGE, {"sender_id": sender_id, "pattern": f'%"message_id": "{message_id}"%'})
-            return row.first() is not None
+        query = {"sender_id": sender_id, "pattern": f'%"message_id": "{message_id}"%'}
+        return self._retrying(lambda connection: connection.execute(_HAS_MESSAGE, query).first()) is not None
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Rasa's save (same rows), with the texts masked and the turn's events written in one INSERT."""
         await self.stream_events(tracker)
         with self._cache_lock:
             handed_out = self._handed_out.pop(tracker.sender_id, None)
-        with self.session_scope() as session:
-            stored = None
+        def count_stored(connection: Any) -> int:
             if handed_out is not None and handed_out[0]() is tracker:
-                figures = tuple(session.execute(_SENDER_FIGURES, {"sender_id": tracker.sender_id}).one())
-                stored = handed_out[2] if figures == handed_out[1] else None
-            if stored is None:
-                stored = session.execute(_LATEST_SESSION_COUNT, _parameters(tracker.sender_id)).scalar()
-            rows = [_row(tracker.sender_id, event) for event in itertools.islice(tracker.events, stored, None)]
-            if rows:
-                session.execute(sa.insert(self.SQLEvent.__table__), rows)
-            session.commit()
+                figures = tuple(connection.execute(_SENDER_FIGURES, {"sender_id": tracker.sender_id}).one())
+                if figures == handed_out[1]:
+                    return handed_out[2]
+            return connection.execute(_LATEST_SESSION_COUNT, _parameters(tracker.sender_id)).scalar()
+
+        stored = self._retrying(count_stored)
+        rows = [_row(tracker.sender_id, event) for event in itertools.islice(tracker.events, stored, None)]
+        if rows:
+            # Not retried: an INSERT that failed on the way may have been written (never write a turn twice).
+            with self.engine.begin() as connection:  # SQLite: its transaction; PostgreSQL: autocommit
+                connection.execute(sa.insert(self.SQLEvent.__table__), rows)
 
 
 # Rasa's SQLTrackerStore._event_query: the sender's events from the latest `session_started` on (all

@@ -57,3 +57,83 @@ async def test_a_failure_is_answered_in_the_language_the_customer_wrote_in():
     assert english[0]["text"].startswith("Sorry, your message could not be handled")
     number_only = await ask_rasa(on_new_message, "11010519491231002X", "web-abc", "web")
     assert number_only[0]["text"] == FALLBACK_REPLY  # nothing to tell: Chinese, the default
+
+
+class SlowHealth:
+    """An action server whose /health answers after `delay` seconds; counts the checks."""
+
+    def __init__(self, delay, status=200):
+        self.delay, self.status, self.checks = delay, status, 0
+
+    async def __aenter__(self):
+        import asyncio
+
+        from aiohttp import web
+
+        async def health(_request):
+            self.checks += 1
+            await asyncio.sleep(self.delay)
+            return web.Response(status=self.status)
+
+        app = web.Application()
+        app.router.add_get("/health", health)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/health"
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.runner.cleanup()
+
+
+async def test_turns_arriving_together_share_one_health_check_and_wake_together():
+    import asyncio
+    import time
+
+    from channels.rasa_bridge import ActionServerProbe
+
+    stop = False
+
+    async def other_turn():  # a loaded server: every loop iteration runs 5 ms of each turn in progress
+        while not stop:
+            time.sleep(0.005)
+            await asyncio.sleep(0)
+
+    async with SlowHealth(0.2) as server:
+        probe = ActionServerProbe(server.url)
+        load = [asyncio.ensure_future(other_turn()) for _ in range(20)]
+        started = time.monotonic()
+        done = []
+
+        async def turn():
+            ok = await probe.healthy()
+            done.append(time.monotonic() - started)
+            return ok
+
+        answers = await asyncio.gather(*(turn() for _ in range(30)))
+        stop = True
+        await asyncio.gather(*load)
+        assert answers == [True] * 30
+        assert server.checks == 1
+        # all in one loop iteration (~0.1 s here); behind a lock one per iteration: 3 s
+        assert max(done) - min(done) < 0.3
+        assert await probe.healthy() and server.checks == 1  # trusted for ok_ttl
+
+
+async def test_a_turn_cancelled_while_waiting_leaves_the_check_to_the_others():
+    import asyncio
+
+    from channels.rasa_bridge import ActionServerProbe
+
+    async with SlowHealth(0.2, status=503) as server:
+        probe = ActionServerProbe(server.url)
+        impatient = asyncio.ensure_future(probe.healthy())
+        patient = asyncio.ensure_future(probe.healthy())
+        await asyncio.sleep(0.05)
+        impatient.cancel()
+        assert await patient is False  # the 503 reached the other turn
+        assert server.checks == 1
+        probe.forget()
+        assert await probe.healthy() is False and server.checks == 2  # forget: a new check

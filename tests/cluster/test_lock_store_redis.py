@@ -73,3 +73,31 @@ def test_built_from_the_endpoints_file_like_rasa_builds_it(redis_url):
                                             db=3, key_prefix="realname", socket_timeout=2))
     assert isinstance(store, RedisLockStore) and store.key_prefix == "realname:lock:"
     assert store.red.ping()
+
+
+def _redis_calls(store):
+    stats = store.red.info("commandstats")
+    return {name: stats.get(f"cmdstat_{name}", {}).get("calls", 0) for name in ("get", "set", "del")}
+
+
+async def test_a_message_that_waits_for_no_one_costs_four_redis_calls_instead_of_rasa_s_seven(redis_url):
+    for cls, expected in ((RedisLockStore, {"get": 2, "set": 1, "del": 1}),
+                          (rasa_lock_store.RedisLockStore, {"get": 4, "set": 2, "del": 1})):
+        store = _store(cls, redis_url)
+        before = _redis_calls(store)
+        async with store.lock(f"calls-{cls.__module__}", lock_lifetime=10, wait_time_in_seconds=0.05):
+            pass
+        after = _redis_calls(store)
+        assert {name: after[name] - before[name] for name in after} == expected, cls
+        assert store.get_lock(f"calls-{cls.__module__}") is None
+
+
+async def test_a_waiter_s_ticket_is_kept_when_the_holder_ends(redis_url):
+    store = _store(RedisLockStore, redis_url)
+    holder = store.issue_ticket("handover", 10)
+    waiter = store.issue_ticket("handover", 10)
+    store.cleanup("handover", holder)
+    lock = store.get_lock("handover")
+    assert [ticket.number for ticket in lock.tickets] == [waiter] and not lock.is_locked(waiter)
+    store.cleanup("handover", waiter)
+    assert store.get_lock("handover") is None
