@@ -22,7 +22,9 @@ acquire: GET; finish: GET, SET; is someone waiting: GET; DEL), each one stalling
 loop. Here the lock just written when the ticket was issued answers the first "is it my turn?" (ticket
 numbers only grow, so a ticket first in what was written stays first), and the end reads the lock once
 and either saves it without the ticket (someone waits) or deletes it: 4 calls for a message that waits
-for no one. Everything else is Rasa's RedisLockStore (endpoint `type: storage.lock_store.RedisLockStore`,
+for no one. They run in a small thread pool, not on the event loop (redis-py's client is blocking; while it
+waited for Redis no other turn of the instance could run, and with the CPU shared Redis is often not
+scheduled at once). Everything else is Rasa's RedisLockStore (endpoint `type: storage.lock_store.RedisLockStore`,
 same keys and values as `type: redis`).
 """
 from __future__ import annotations
@@ -30,13 +32,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Dict, Optional, Text, Tuple
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from typing import Any, AsyncGenerator, Callable, Dict, Optional, Text, Tuple
 
 from rasa.core import lock_store as rasa_lock_store
 from rasa.core.lock import Ticket, TicketLock
 from rasa.utils.endpoints import EndpointConfig
 
 logger = logging.getLogger(__name__)
+
+#: Threads making the lock's Redis calls (each turn makes its calls one after another).
+REDIS_THREADS = 4
 
 
 class RedisLockStore(rasa_lock_store.RedisLockStore):
@@ -46,6 +53,23 @@ class RedisLockStore(rasa_lock_store.RedisLockStore):
             kwargs = {"host": endpoint_config.url or "localhost", **endpoint_config.kwargs, **kwargs}
         super().__init__(**kwargs)
         self._issued: Dict[Tuple[Text, int], TicketLock] = {}  # the lock as written when a ticket was issued
+        self._executor = ThreadPoolExecutor(max_workers=REDIS_THREADS, thread_name_prefix="lock-store")
+
+    async def _call(self, function: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+
+    @asynccontextmanager
+    async def lock(
+        self, conversation_id: Text, lock_lifetime: float = rasa_lock_store.LOCK_LIFETIME,
+        wait_time_in_seconds: float = 1,
+    ) -> AsyncGenerator[TicketLock, None]:
+        """Rasa's LockStore.lock with its Redis calls in the thread pool (module doc)."""
+        ticket = await self._call(self.issue_ticket, conversation_id, lock_lifetime)
+        try:
+            yield await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
+        finally:
+            # shielded: a turn cancelled (its timeout) while this runs still gives its ticket back
+            await asyncio.shield(self._call(self.cleanup, conversation_id, ticket))
 
     def issue_ticket(self, conversation_id: Text, lock_lifetime: float = rasa_lock_store.LOCK_LIFETIME) -> int:
         """Rasa's issue_ticket (GET, SET), remembering the lock it wrote for _acquire_lock."""
@@ -86,10 +110,10 @@ class RedisLockStore(rasa_lock_store.RedisLockStore):
         if lock is not None and not lock.is_locked(ticket):
             return lock  # first in the lock just written (module doc)
         while True:
-            lock = self.get_lock(conversation_id)
+            lock = await self._call(self.get_lock, conversation_id)
             if lock is None or lock._ticket_for_ticket_number(ticket) is None:
-                lock = self._renewed(conversation_id, ticket, lock)
+                lock = await self._call(self._renewed, conversation_id, ticket, lock)
             if not lock.is_locked(ticket):
                 return lock
             await asyncio.sleep(wait_time_in_seconds)
-            self.update_lock(conversation_id)
+            await self._call(self.update_lock, conversation_id)

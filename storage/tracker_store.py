@@ -35,7 +35,13 @@ seconds. psycopg2 blocks the event loop for each round trip to the server; a tra
 BEGIN and a ROLLBACK to each statement and a pool "ping" one more (four round trips for one read, a
 third of an instance's time under load). A connection the server closed (a restart) is found by the
 statement that fails on it instead: SQLAlchemy then drops every pooled connection made before, and the
-statement runs once more on a new one (_retrying), so a database restart costs no turn once it is back. While the database is down, a turn fails instead of being answered from an empty
+statement runs once more on a new one (_retrying), so a database restart costs no turn once it is back.
+The statements run in a small thread pool (DB_THREADS; psycopg2 lets go of the GIL while it waits), so
+an instance goes on with other conversations' turns while one waits for the server: on the event loop
+each wait stalled every turn in progress, and with the CPU shared the server is often not scheduled at
+once (a quarter of an instance's time went to waiting under load). SQLite, in process, runs inline.
+
+While the database is down, a turn fails instead of being answered from an empty
 conversation: Rasa's Agent wraps every tracker store in FailSafeTrackerStore, which on an error
 *retrieves nothing* (the bot answers the message as the start of a new conversation, out of context)
 and *saves to memory* (the turn is lost when the database returns). For this store the wrapper is left
@@ -44,12 +50,14 @@ user is asked to send the message again, and the conversation stays where it was
 """
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import re
 import threading
 import weakref
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 import sqlalchemy as sa
@@ -66,6 +74,8 @@ from realname.privacy import mask_in_text
 
 #: Seconds to wait for a PostgreSQL connection (psycopg2's connect_timeout) unless the URL sets one.
 CONNECT_TIMEOUT = 3
+#: Threads running PostgreSQL statements (below the pool's 50 connections: each holds one at a time).
+DB_THREADS = 4
 
 # Only free text can hold a number someone typed: message texts and slot values.
 MASKED_KEYS = frozenset({"text", "value"})
@@ -78,6 +88,7 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         # sender → (the tracker last handed out, the sender's figures then, its stored events): for save
         self._handed_out: Dict[Text, Tuple[Any, Tuple, int]] = {}
         self._cache_lock = threading.Lock()
+        self._executor: Optional[ThreadPoolExecutor] = None  # PostgreSQL's statements (module doc)
         if self.engine.dialect.name == "sqlite":
             self._tune_sqlite()
         elif self.engine.dialect.name == "postgresql":
@@ -111,6 +122,19 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
             connect_args["connect_timeout"] = CONNECT_TIMEOUT
         self.engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", connect_args=connect_args, **kwargs)
         self.sessionmaker = sessionmaker(bind=self.engine)
+        self._executor = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="tracker-store")
+
+    async def _run(self, work: Any, *, retried: bool = True) -> Any:
+        """work(connection) — _retrying it or, for a write, once in one transaction — in the thread pool
+        (PostgreSQL) or inline (SQLite)."""
+        call = (lambda: self._retrying(work)) if retried else (lambda: self._in_transaction(work))
+        if self._executor is None:
+            return call()
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    def _in_transaction(self, work: Any) -> Any:
+        with self.engine.begin() as connection:  # SQLite: its transaction; PostgreSQL: autocommit
+            return work(connection)
 
     def _retrying(self, work: Any) -> Any:
         """work(connection), run once more on a new connection when it met one the server had closed
@@ -132,14 +156,14 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
     ) -> Optional[DialogueStateTracker]:
         if fetch_events_from_all_sessions or not self.domain:
             query = _ALL_EVENTS if fetch_events_from_all_sessions else _LATEST_SESSION_EVENTS
-            rows = self._retrying(lambda connection: connection.execute(query, _parameters(sender_id)).all())
+            rows = await self._run(lambda connection: connection.execute(query, _parameters(sender_id)).all())
             events = [json.loads(data) for (data,) in rows]
             if not (self.domain and events):
                 return None
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
-        return self._latest_session(sender_id)
+        return await self._latest_session(sender_id)
 
-    def _latest_session(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+    async def _latest_session(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The latest session as DialogueStateTracker.from_dict builds it from the rows (module doc)."""
         with self._cache_lock:
             cached = self._cache.pop(sender_id, None)
@@ -147,14 +171,14 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
             cached = None
         if cached is not None:
             check = {"sender_id": sender_id, "last_id": cached.max_id}
-            rows = self._retrying(lambda connection: connection.execute(_SENDER_CHECK, check).all())
+            rows = await self._run(lambda connection: connection.execute(_SENDER_CHECK, check).all())
             figures, new = tuple(rows[0][2:]), rows[1:]
             new_ids = [row[0] for row in new]
             if figures != cached.sender_figures_with(new_ids) or not cached.append(
                     [row[1] for row in new], new_ids, figures, continued=True):
                 cached = None
         if cached is None:
-            rows = self._retrying(lambda connection: connection.execute(_LATEST_SESSION_READ, _parameters(sender_id)).all())
+            rows = await self._run(lambda connection: connection.execute(_LATEST_SESSION_READ, _parameters(sender_id)).all())
             figures, rows = tuple(rows[0][2:]), [row[:2] for row in rows[1:]]
             if not rows:
                 return None
@@ -177,7 +201,7 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         if not _MESSAGE_ID.fullmatch(message_id or ""):
             return False
         query = {"sender_id": sender_id, "pattern": f'%"message_id": "{message_id}"%'}
-        return self._retrying(lambda connection: connection.execute(_HAS_MESSAGE, query).first()) is not None
+        return await self._run(lambda connection: connection.execute(_HAS_MESSAGE, query).first()) is not None
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Rasa's save (same rows), with the texts masked and the turn's events written in one INSERT."""
@@ -191,12 +215,12 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
                     return handed_out[2]
             return connection.execute(_LATEST_SESSION_COUNT, _parameters(tracker.sender_id)).scalar()
 
-        stored = self._retrying(count_stored)
+        stored = await self._run(count_stored)
         rows = [_row(tracker.sender_id, event) for event in itertools.islice(tracker.events, stored, None)]
         if rows:
             # Not retried: an INSERT that failed on the way may have been written (never write a turn twice).
-            with self.engine.begin() as connection:  # SQLite: its transaction; PostgreSQL: autocommit
-                connection.execute(sa.insert(self.SQLEvent.__table__), rows)
+            await self._run(lambda connection: connection.execute(sa.insert(self.SQLEvent.__table__), rows),
+                            retried=False)
 
 
 # Rasa's SQLTrackerStore._event_query: the sender's events from the latest `session_started` on (all
