@@ -17,7 +17,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 
 # Training inputs: a change to any of them retrains.
-TRAIN_INPUTS := config.yml domain.yml $(shell find data knowledge dicts components -type f -not -path '*/__pycache__/*' 2>/dev/null)
+TRAIN_INPUTS := config.yml domain.yml $(shell find data knowledge dicts components -type f -not -path '*/__pycache__/*' -not -path 'knowledge/findings/*' 2>/dev/null)
 
 # Find a Python 3.10 by itself: pyenv's 3.10.x, then python3.10 on PATH.
 PYTHON310 := $(shell \

@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.common import known_facts, latest_text, today
+from actions.common import known_facts, language, latest_text, today
 from realname import diagnosis
 
 
@@ -38,37 +38,38 @@ class ValidateDiagnosisForm(FormValidationAction):
             SlotSet(name, value) for name, value in found.items() if name in diagnosis.FACTS and name != requested
         ]
 
-    async def _validate_fact(self, fact: Text, value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
+    async def _validate_fact(self, fact: Text, value: Any, dispatcher: CollectingDispatcher,
+                             tracker: Tracker) -> Dict[Text, Any]:
         answer = diagnosis.parse_answer(fact, value, today())
         if answer.problem_response:
             dispatcher.utter_message(response=answer.problem_response)
         elif answer.problem:
-            dispatcher.utter_message(text=answer.problem)
+            dispatcher.utter_message(text=answer.problem.text(language(tracker)))
         return {fact: answer.value, **answer.extra_slots}
 
     async def validate_region(self, value, dispatcher, tracker, domain):
-        return await self._validate_fact("region", value, dispatcher)
+        return await self._validate_fact("region", value, dispatcher, tracker)
 
     async def validate_holder_type(self, value, dispatcher, tracker, domain):
-        return await self._validate_fact("holder_type", value, dispatcher)
+        return await self._validate_fact("holder_type", value, dispatcher, tracker)
 
     async def validate_doc_type(self, value, dispatcher, tracker, domain):
-        return await self._validate_fact("doc_type", value, dispatcher)
+        return await self._validate_fact("doc_type", value, dispatcher, tracker)
 
     async def validate_issue_date(self, value, dispatcher, tracker, domain):
-        return await self._validate_fact("issue_date", value, dispatcher)
+        return await self._validate_fact("issue_date", value, dispatcher, tracker)
 
     async def validate_expiry_date(self, value, dispatcher, tracker, domain):
-        return await self._validate_fact("expiry_date", value, dispatcher)
+        return await self._validate_fact("expiry_date", value, dispatcher, tracker)
 
     async def validate_doc_number(self, value, dispatcher, tracker, domain):
-        return await self._validate_fact("doc_number", value, dispatcher)
+        return await self._validate_fact("doc_number", value, dispatcher, tracker)
 
     async def validate_holder_name(self, value, dispatcher, tracker, domain):
-        return await self._validate_fact("holder_name", value, dispatcher)
+        return await self._validate_fact("holder_name", value, dispatcher, tracker)
 
     async def validate_domain(self, value, dispatcher, tracker, domain):
-        return await self._validate_fact("domain", value, dispatcher)
+        return await self._validate_fact("domain", value, dispatcher, tracker)
 
     async def validate_country_code(self, value, dispatcher, tracker, domain):
-        return await self._validate_fact("country_code", value, dispatcher)
+        return await self._validate_fact("country_code", value, dispatcher, tracker)

@@ -72,7 +72,7 @@ class ActionUpdateFacts(Action):
             dispatcher.utter_message(response="utter_no_fact_found")
             return []
         events = [SlotSet(name, value) for name, value in found.items()]
-        dispatcher.utter_message(response="utter_facts_updated", facts="，".join(diagnosis.describe_facts(found)))
+        dispatcher.utter_message(response="utter_facts_updated", facts=diagnosis.describe_facts(found, language(tracker)))
         if intent:
             facts = {**known_facts(tracker), **found}
             explanation = diagnosis.explain(intent, facts, today(), language=language(tracker))

@@ -17,7 +17,6 @@ MAX_SUGGESTIONS = 3
 MIN_SUGGESTION_CONFIDENCE = 0.05
 
 HUMAN_PAYLOAD = "/ask_human"
-NONE_BUTTON = {"zh": {"title": "都不是", "payload": "/deny"}, "en": {"title": "None of these", "payload": "/deny"}}
 
 
 def common_reason_buttons(lang: Text = "zh") -> List[Dict[Text, Text]]:
@@ -52,7 +51,7 @@ class ActionDidYouMean(Action):
             return []
         buttons = self._suggestions(tracker, lang)
         if buttons:
-            dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons + [dict(NONE_BUTTON[lang])])
+            dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons + [dict(load_catalog().says("none_of_these_button", lang))])
         else:
             dispatcher.utter_message(response="utter_what_i_cover")
         return []

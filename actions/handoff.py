@@ -15,11 +15,10 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
-        reason = load_catalog().reason(tracker.get_slot("failure_reason") or "")
+        catalog = load_catalog()
+        reason = catalog.reason(tracker.get_slot("failure_reason") or "")
         lang = language(tracker)
-        if lang == "en":
-            about, product = (f" (issue: {reason.title_en})" if reason else ""), support_settings()["ticket_product_en"]
-        else:
-            about, product = (f"（问题：{reason.title}）" if reason else ""), support_settings()["ticket_product"]
+        about = catalog.says("handoff_about", lang).format(title=reason.text("title", lang)) if reason else ""
+        product = support_settings()["ticket_product_en" if lang == "en" else "ticket_product"]
         dispatcher.utter_message(response="utter_handoff", about=about, product=product, url=ticket_url())
         return []

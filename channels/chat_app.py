@@ -12,8 +12,8 @@ from typing import Any, Awaitable, Callable, Dict, Optional
 from channels.buttons import ButtonMemory, Turn, compose_turn
 from channels.images import is_reserved_command, picture_to_check_text
 from channels.rasa_bridge import ask_rasa
-from channels.rate_limit import RATE_LIMITED_REPLY, UPLOAD_LIMITED_REPLY, ChannelLimiter, Limits, Verdict, wait_text
-from channels.replies import RESERVED_COMMAND_REPLY
+from channels.rate_limit import ChannelLimiter, Limits, Verdict
+from channels.replies import limited_reply, reply, reply_languages
 
 #: Longest text a chat app hands to Rasa (longer ones are cut: chat apps show no error form).
 MAX_TEXT_CHARS = 5000
@@ -39,13 +39,13 @@ class ChatAppDialogue:
         if choice is not None:
             text = choice
         elif is_reserved_command(text):
-            await say(RESERVED_COMMAND_REPLY)
+            await say(reply("channel_reserved_command", self.language(user, text)))
             return None
         if not text:
             return None
         verdict = await self.limiter.message(user)
         if not verdict.allowed:
-            await self._say_limited(RATE_LIMITED_REPLY, verdict, user, say)
+            await self._say_limited("message", verdict, user, say, text)
             return None
         return text[:MAX_TEXT_CHARS]
 
@@ -55,11 +55,11 @@ class ChatAppDialogue:
         """The /check_image text for a picture the user sent, or None (the user was told why)."""
         verdict = await self.limiter.upload(user)
         if not verdict.allowed:
-            await self._say_limited(UPLOAD_LIMITED_REPLY, verdict, user, say)
+            await self._say_limited("upload", verdict, user, say)
             return None
         return await picture_to_check_text(
             download, channel=self.app, picture_id=picture_id, user=user,
-            max_bytes=self.max_image_bytes, say=say,
+            max_bytes=self.max_image_bytes, say=say, language=self.language(user),
         )
 
     async def ask(
@@ -74,7 +74,7 @@ class ChatAppDialogue:
         messages = await ask_rasa(
             on_new_message,
             text,
-            sender_id=f"{self.app}-{user}",
+            sender_id=self.sender_id(user),
             input_channel=self.input_channel,
             metadata=metadata,
             message_id=message_id,
@@ -83,6 +83,13 @@ class ChatAppDialogue:
         self.buttons.remember(user, turn.buttons)
         return turn
 
-    async def _say_limited(self, template: str, verdict: Verdict, user: str, say: Say) -> None:
+    def sender_id(self, user: str) -> str:
+        return f"{self.app}-{user}"
+
+    def language(self, user: str, text: str = "") -> str:
+        """The language of a reply the channel gives `user` itself (channels.replies)."""
+        return reply_languages.language(self.sender_id(user), text)
+
+    async def _say_limited(self, kind: str, verdict: Verdict, user: str, say: Say, text: str = "") -> None:
         if self.limiter.first_refusal(user):
-            await say(template.format(wait=wait_text(verdict.retry_after)))
+            await say(limited_reply(kind, verdict.retry_after, self.language(user, text)))

@@ -35,7 +35,7 @@ from channels.chat_app import ChatAppDialogue
 from channels.http_client import DeliveryError, HttpSender, TokenCache, json_errcode_check
 from channels.log_privacy import safe_url, short_id
 from channels.rate_limit import Limits
-from channels.replies import UNSUPPORTED_MESSAGE_REPLY
+from channels.replies import reply
 from channels.settings import cfg_number, delivery_settings, env_str
 from channels.signing import constant_time_equals, hmac_sha256_base64
 from channels.ttl_set import TTLSet
@@ -225,7 +225,7 @@ class DingTalkInput(InputChannel):
 
         if not texts and not pictures:
             logger.info("dingtalk.message.unsupported user=%s type=%s", short_id(user), str(msg.get("msgtype"))[:32])
-            await say(UNSUPPORTED_MESSAGE_REPLY)
+            await say(reply("channel_unsupported_message", self.dialogue.language(user)))
             return
         to_rasa: List[str] = []
         for code in pictures[:3]:

@@ -1,21 +1,23 @@
 """Pictures users send: recognising them, storing them for the image check, the texts about them.
 
 DingTalk and WeCom share one path, :func:`picture_to_check_text` (download → recognise → size limit →
-store → the ``/check_image{"image_ref": ...}`` text for Rasa, or a Chinese reply when a step fails);
+store → the ``/check_image{"image_ref": ...}`` text for Rasa, or a reply when a step fails);
 the web page's upload route uses the same pieces. The format comes from
 :func:`realname.image_check.sniff_image_format`, the one signature sniffer of the project.
+
+The replies are findings (knowledge/findings/images.yml) rendered in `language`. An upload carries no
+text to detect a language from, so callers that do not know the conversation's language get Chinese.
 """
 
 import asyncio
 import json
 import logging
-import re
 from typing import Awaitable, Callable, Optional
 
 from channels.http_client import DeliveryError
 from channels.log_privacy import short_id
-from channels.replies import IMAGE_FAILED_REPLY
 from realname import image_store
+from realname.findings import Finding, finding, render
 from realname.image_check import SUPPORTED_FORMATS, sniff_image_format
 
 logger = logging.getLogger(__name__)
@@ -56,28 +58,16 @@ async def save_image(data: bytes, filename: str) -> str:
     return await loop.run_in_executor(None, image_store.save_upload, data, filename)
 
 
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+def image_error_text(exc: BaseException, language: str = "zh") -> str:
+    """The reply to a failed image save, in `language`: the store's own finding when the error has one."""
+    found = getattr(exc, "finding", None)  # image_store.ImageStoreError
+    if not isinstance(found, Finding):
+        found = finding("image_upload_unusable" if isinstance(exc, ValueError) else "image_upload_save_failed")
+    return render(found, language)
 
 
-def image_error_text(exc: BaseException) -> str:
-    """A Chinese message for a failed image save. Uses the store's own Chinese text when it has one."""
-    for attr in ("message", "user_message", "message_zh", "zh"):  # image_store.ImageStoreError has .message
-        value = getattr(exc, attr, None)
-        if isinstance(value, str) and _CJK.search(value):
-            return value
-    text = str(exc)
-    if isinstance(exc, ValueError) and _CJK.search(text) and len(text) <= 300:
-        return text
-    if isinstance(exc, ValueError):
-        return (
-            "这张图片无法使用：请上传清晰、完整的证件照片（JPG、PNG、BMP、HEIC 或 WebP 格式，"
-            "55 KB 到 5 MB）。"
-        )
-    return "图片保存失败，请稍后再试；如需人工帮助，请回复「转人工」。"
-
-
-def image_too_big_text(limit_bytes: int) -> str:
-    return f"图片过大：最大 {limit_bytes // (1024 * 1024)} MB，请压缩后重新上传。"
+def image_too_big_text(limit_bytes: int, language: str = "zh") -> str:
+    return render(finding("image_upload_too_big", limit_mb=limit_bytes // (1024 * 1024)), language)
 
 
 async def picture_to_check_text(
@@ -88,29 +78,33 @@ async def picture_to_check_text(
     user: str,
     max_bytes: int,
     say: Callable[[str], Awaitable[None]],
+    language: str = "zh",
 ) -> Optional[str]:
     """A picture a chat-app user sent, as the text that asks Rasa to check it.
 
     `download()` fetches the bytes (bounded by `max_bytes`, raising DeliveryError); the picture is
     stored under a name from `picture_id` with the extension of its real format. When a step fails
-    it is logged, the user is told with `say(text)`, and None is returned."""
+    it is logged, the user is told with `say(text)` in `language`, and None is returned."""
     tag = short_id(user)
     try:
         data = await download()
     except DeliveryError as e:
         logger.error("%s.picture.failed user=%s reason=%s", channel, tag, e)
-        await say(image_too_big_text(max_bytes) if e.too_large else IMAGE_FAILED_REPLY)
+        if e.too_large:
+            await say(image_too_big_text(max_bytes, language))
+        else:
+            await say(render(finding("image_upload_failed"), language))
         return None
     if len(data) > max_bytes:
         logger.warning("%s.picture.rejected user=%s bytes=%d (too large)", channel, tag, len(data))
-        await say(image_too_big_text(max_bytes))
+        await say(image_too_big_text(max_bytes, language))
         return None
     image_format = sniff_image_format(data)
     try:
         ref = await save_image(data, f"{channel}-{short_id(picture_id)}.{image_extension(image_format)}")
-    except Exception as e:  # noqa: BLE001 - the store's errors become a Chinese reply
+    except Exception as e:  # noqa: BLE001 - the store's errors become a reply
         logger.warning("%s.picture.rejected user=%s error=%s", channel, tag, type(e).__name__)
-        await say(image_error_text(e))
+        await say(image_error_text(e, language))
         return None
     logger.info("%s.picture.saved user=%s bytes=%d format=%s", channel, tag, len(data), image_format or "unknown")
     return check_image_text(ref)

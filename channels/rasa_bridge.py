@@ -12,7 +12,7 @@ import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from channels.log_privacy import masked_for_log, safe_url, short_id
-from channels.replies import fallback_reply, service_busy_reply
+from channels.replies import fallback_reply, reply_languages, service_busy_reply
 from channels.settings import env_str
 
 logger = logging.getLogger(__name__)
@@ -188,7 +188,7 @@ async def ask_rasa(
     if not await action_server_probe().healthy():
         logger.error("channels.rasa.refused channel=%s sender=%s reason=action server down", input_channel,
                      short_id(sender_id))
-        return [{"recipient_id": sender_id, "text": service_busy_reply(text)}]
+        return [{"recipient_id": sender_id, "text": service_busy_reply(sender_id, text)}]
     collector = CollectingOutputChannel()
     started = time.monotonic()
     try:
@@ -210,13 +210,13 @@ async def ask_rasa(
         # what it had collected so far is dropped and the user sends the message again.
         logger.error("channels.rasa.timeout channel=%s sender=%s after=%.1fs", input_channel, short_id(sender_id),
                      time.monotonic() - started)
-        return [{"recipient_id": sender_id, "text": service_busy_reply(text)}]
+        return [{"recipient_id": sender_id, "text": service_busy_reply(sender_id, text)}]
     except asyncio.CancelledError:
         logger.error(
             "channels.rasa.cancelled channel=%s sender=%s", input_channel, short_id(sender_id)
         )
         if not collector.messages:
-            return [{"recipient_id": sender_id, "text": fallback_reply(text)}]
+            return [{"recipient_id": sender_id, "text": fallback_reply(sender_id, text)}]
     except Exception as e:  # noqa: BLE001 - any failure inside Rasa must become a reply
         logger.error(
             "channels.rasa.failed channel=%s sender=%s error=%s: %s",
@@ -227,7 +227,7 @@ async def ask_rasa(
         )
         logger.debug("channels.rasa.failed traceback", exc_info=True)
         if not collector.messages:
-            return [{"recipient_id": sender_id, "text": fallback_reply(text)}]
+            return [{"recipient_id": sender_id, "text": fallback_reply(sender_id, text)}]
     if not collector.messages:
         probe = action_server_probe()
         probe.forget()
@@ -235,7 +235,7 @@ async def ask_rasa(
             # The action server went down during the turn: Rasa answered nothing.
             logger.error("channels.rasa.no_answer channel=%s sender=%s reason=action server down", input_channel,
                          short_id(sender_id))
-            return [{"recipient_id": sender_id, "text": service_busy_reply(text)}]
+            return [{"recipient_id": sender_id, "text": service_busy_reply(sender_id, text)}]
         logger.warning(
             "channels.rasa.no_answer channel=%s sender=%s (the bot said nothing this turn)",
             input_channel,
@@ -249,4 +249,5 @@ async def ask_rasa(
         len(collector.messages),
         int((time.monotonic() - started) * 1000),
     )
+    reply_languages.note_answer(sender_id, collector.messages)
     return list(collector.messages)

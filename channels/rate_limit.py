@@ -32,15 +32,6 @@ logger = logging.getLogger(__name__)
 REDIS_URL_ENV = "REALNAME_REDIS_URL"
 KEY_PREFIX = "realname:rl:"
 
-RATE_LIMITED_REPLY = "您发送消息太频繁了，请{wait}后再发。之前的对话进度都还在，稍后接着回复即可。"
-UPLOAD_LIMITED_REPLY = "图片上传太频繁了，请{wait}后再上传。之前的对话进度都还在。"
-
-
-def wait_text(seconds: float) -> str:
-    seconds = max(1, int(seconds + 0.999))
-    return f"{seconds}秒" if seconds < 60 else f"{(seconds + 59) // 60}分钟"
-
-
 @dataclass(frozen=True)
 class Verdict:
     allowed: bool

@@ -1,37 +1,73 @@
-"""Texts the channels themselves show users (Chinese; the busy and failure replies also in English); the bot's
-own answers live in the domain."""
+"""What the channels themselves say, in the customer's language: a message refused or limited before
+Rasa sees it, and Rasa or the action server failing. The words are the findings of
+knowledge/findings/channels.yml; the bot's own answers live in the domain.
 
-FALLBACK_REPLY = "抱歉，系统暂时无法处理您的消息，请稍后再试；如需人工帮助，请回复「转人工」。"
-UNSUPPORTED_MESSAGE_REPLY = "暂时只能处理文字和图片消息。请用文字描述实名认证失败的原因，或发送证件照片。"
-IMAGE_FAILED_REPLY = "图片没有处理成功，请稍后重试，或在网页帮助页面上传证件照片。"
-RESERVED_COMMAND_REPLY = "这个指令只能由系统发送。请直接发送文字，或上传证件照片。"
-SERVICE_BUSY_REPLY = (
-    "抱歉，助手的后台服务暂时不可用，这条消息没有处理。请稍等片刻再发一次；之前的对话进度都还在。"
-    "如果急需人工帮助，请直接提交工单：{ticket_url}"
-)
+The language: the one the customer's message is written in when it says (realname.language.detect),
+else the one the bot last answered this sender in (:data:`reply_languages`, noted by
+channels.rasa_bridge.ask_rasa), else Chinese. An upload has no text: it gets the last answer's language.
+"""
+from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from typing import Any, Dict, Iterable
 
-# The same two replies for a customer who writes in English (realname.language.detect on their message).
-FALLBACK_REPLY_EN = ("Sorry, your message could not be handled right now. Please try again later; for a human, "
-                     "reply \"talk to a human\".")
-SERVICE_BUSY_REPLY_EN = (
-    "Sorry, the assistant's back end is unavailable for a moment and this message was not handled. Please send it "
-    "again shortly; the conversation so far is kept. If you need a human urgently, submit a ticket: {ticket_url}"
-)
+from realname.findings import Finding, finding, render
+from realname.language import ZH, detect
 
 
-def _english(text: str) -> bool:
-    from realname.language import EN, detect
+class ReplyLanguages:
+    """sender id → the language of the bot's last answer to it; at most `max_senders`, least recent forgotten
+    (a forgotten sender only gets the language of its next message, or Chinese)."""
 
-    return detect(text or "") == EN
+    def __init__(self, max_senders: int = 100_000) -> None:
+        self._languages: "OrderedDict[str, str]" = OrderedDict()
+        self._max = max_senders
+        self._lock = threading.Lock()
+
+    def note_answer(self, sender_id: str, messages: Iterable[Dict[str, Any]]) -> None:
+        language = detect(" ".join(str(m.get("text") or "") for m in messages))
+        if language is None:
+            return
+        with self._lock:
+            self._languages.pop(sender_id, None)
+            self._languages[sender_id] = language
+            while len(self._languages) > self._max:
+                self._languages.popitem(last=False)
+
+    def language(self, sender_id: str, text: str = "") -> str:
+        with self._lock:
+            remembered = self._languages.get(sender_id)
+        return detect(text) or remembered or ZH
 
 
-def fallback_reply(text: str = "") -> str:
-    """FALLBACK_REPLY, in English when the customer's message is English."""
-    return FALLBACK_REPLY_EN if _english(text) else FALLBACK_REPLY
+reply_languages = ReplyLanguages()
 
 
-def service_busy_reply(text: str = "") -> str:
+def reply(code: str, language: str, **params: Any) -> str:
+    """The channel reply `code` of knowledge/findings/channels.yml in `language`."""
+    return render(finding(code, **params), language)
+
+
+def wait_finding(seconds: float) -> Finding:
+    """How long to wait, rounded up: whole seconds under a minute, else whole minutes."""
+    seconds = max(1, int(seconds + 0.999))
+    if seconds < 60:
+        return finding("wait_seconds", seconds=seconds)
+    return finding("wait_minutes", minutes=(seconds + 59) // 60)
+
+
+def limited_reply(kind: str, retry_after: float, language: str) -> str:
+    """The reply to a rate-limited message (`kind` "message") or upload ("upload")."""
+    code = "channel_upload_limited" if kind == "upload" else "channel_rate_limited"
+    return reply(code, language, wait=wait_finding(retry_after))
+
+
+def fallback_reply(sender_id: str = "", text: str = "") -> str:
+    return reply("channel_fallback", reply_languages.language(sender_id, text))
+
+
+def service_busy_reply(sender_id: str = "", text: str = "") -> str:
     from realname.catalog import ticket_url  # late: channels load before the knowledge is needed
 
-    return (SERVICE_BUSY_REPLY_EN if _english(text) else SERVICE_BUSY_REPLY).format(ticket_url=ticket_url())
+    return reply("channel_service_busy", reply_languages.language(sender_id, text), ticket_url=ticket_url())

@@ -6,7 +6,7 @@ Rasa's own REST channel, with what a public route needs (its JSON contract is un
 - a message longer than `max_message_chars` is refused with HTTP 413 before Rasa sees it (one 40 MB
   message once held the NLU for ten minutes), a rate limit per sender and per client address
   answers HTTP 429, and a body that is not a JSON object answers 400 — each with the reason as a
-  bot message in Chinese, so a client that shows the messages (`rasa shell`) shows it;
+  bot message in the customer's language (channels/replies.py), so a client that shows the messages (`rasa shell`) shows it;
 - an empty or whitespace-only text is passed on as a zero-width space: Rasa's processor drops an
   empty text and the user would see nothing; the NLU treats it like unreadable input
   (components/linear_intent_classifier.py) and the assistant asks for the rejection message;
@@ -24,7 +24,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.rasa_bridge import agent_tracker_store, ask_rasa, request_id
-from channels.rate_limit import RATE_LIMITED_REPLY, ChannelLimiter, Limits, client_address, wait_text
+from channels.rate_limit import ChannelLimiter, Limits, client_address
+from channels.replies import limited_reply, reply, reply_languages
 from channels.settings import cfg_number
 
 logger = logging.getLogger(__name__)
@@ -32,10 +33,6 @@ logger = logging.getLogger(__name__)
 UNREADABLE = "\u200b"
 E_BAD_REQUEST = "请求格式错误：请发送形如 {\"sender\": \"...\", \"message\": \"...\"} 的 JSON 对象。"
 E_SENDER = "请求格式错误：sender 必须是 1 到 128 个字符的文字。"
-
-
-def _too_long_text(limit: int) -> str:
-    return f"消息过长：最多 {limit} 个字，请精简后再发送（例如只粘贴驳回原因那一句）。"
 
 
 class RestInput(InputChannel):
@@ -80,7 +77,9 @@ class RestInput(InputChannel):
             return None, (E_BAD_REQUEST, 400, sender)
         text = text or ""
         if len(text) > self.max_message_chars:
-            return None, (_too_long_text(self.max_message_chars), 413, sender)
+            too_long = reply("channel_message_too_long", reply_languages.language(sender, text[:1000]),
+                             limit=self.max_message_chars)
+            return None, (too_long, 413, sender)
         metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else None
         return (sender, text if text.strip() else UNREADABLE, metadata), None
 
@@ -100,7 +99,8 @@ class RestInput(InputChannel):
             sender, text, metadata = parsed
             verdict = await self.limiter.message(sender, client_address(request))
             if not verdict.allowed:
-                answer = self._reply(sender, RATE_LIMITED_REPLY.format(wait=wait_text(verdict.retry_after)), 429)
+                language = reply_languages.language(sender, text)
+                answer = self._reply(sender, limited_reply("message", verdict.retry_after, language), 429)
                 answer.headers["Retry-After"] = str(max(1, int(verdict.retry_after + 0.999)))
                 return answer
             messages: List[Dict[str, Any]] = await ask_rasa(

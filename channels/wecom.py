@@ -42,7 +42,7 @@ from channels.chat_app import ChatAppDialogue
 from channels.http_client import ApiError, DeliveryError, HttpResult, HttpSender, TokenCache, json_errcode_check
 from channels.log_privacy import short_id
 from channels.rate_limit import Limits
-from channels.replies import UNSUPPORTED_MESSAGE_REPLY
+from channels.replies import reply as channel_reply
 from channels.settings import cfg_number, delivery_settings, env_str
 from channels.signing import constant_time_equals
 from channels.ttl_set import TTLSet
@@ -304,7 +304,7 @@ class WeComInput(InputChannel):
             return
         else:
             logger.info("wecom.message.unsupported user=%s type=%s", short_id(user), mtype[:32])
-            await say(UNSUPPORTED_MESSAGE_REPLY)
+            await say(channel_reply("channel_unsupported_message", self.dialogue.language(user)))
             return
         if text is None:
             return

@@ -14,18 +14,6 @@ import yaml
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 
-# Buttons offered after every explanation.
-NEXT_BUTTONS = (
-    {"title": "还有其他问题", "payload": "/fail_unspecified"},
-    {"title": "转人工", "payload": "/ask_human"},
-)
-# The same buttons and fix heading in English (Alibaba Cloud international site).
-NEXT_BUTTONS_EN = (
-    {"title": "I have another question", "payload": "/fail_unspecified"},
-    {"title": "Talk to a human agent", "payload": "/ask_human"},
-)
-
-
 @dataclass(frozen=True)
 class Step:
     says: str
@@ -190,7 +178,8 @@ def fix_text(lines: Sequence[str], language: str = "zh", heading: str = "fix_hea
 
 
 def next_buttons(language: str = "zh") -> List[Dict[str, str]]:
-    return [dict(button) for button in (NEXT_BUTTONS_EN if language == "en" else NEXT_BUTTONS)]
+    """The buttons offered after every explanation (catalog texts `next_buttons`)."""
+    return [dict(button) for button in load_catalog().says("next_buttons", language)]
 
 
 def render_fix(reason: Reason, facts: Mapping[str, Any], findings: Sequence[str] = ()) -> str:

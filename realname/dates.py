@@ -10,7 +10,8 @@ Result contract (documented choice):
     parse_date(text, today) -> date | None
         None            – the text contains no date we recognise;
         raises DateProblem – the text names a date, but it cannot be used: kind "impossible" (2026年2月30日, 13月)
-                           or kind "future" (an issue date after today). DateProblem.message is Chinese, for the user.
+                           or kind "future" (an issue date after today). DateProblem.finding says why
+                           (realname.findings: rendered in the reply's language by the caller).
     parse_date_match() gives the same plus `approximate` (刚办 → today, but the customer did not say the day) and
     the matched text.
 
@@ -25,6 +26,8 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+
+from realname.findings import Finding, finding
 
 # ---------------------------------------------------------------------------------------------------------------
 # Chinese numerals
@@ -65,12 +68,12 @@ def cn_to_int(text: str) -> int | None:
 
 
 class DateProblem(ValueError):
-    """The text names a date that cannot be used. kind: "future" or "impossible"; message: Chinese, for the user."""
+    """The text names a date that cannot be used. kind: "future" or "impossible"; finding: why, for the user."""
 
-    def __init__(self, kind: str, message: str, text: str = ""):
-        super().__init__(message)
+    def __init__(self, kind: str, finding: Finding, text: str = ""):
+        super().__init__(finding.code)
         self.kind = kind
-        self.message = message
+        self.finding = finding
         self.text = text
 
 
@@ -81,19 +84,15 @@ class DateMatch:
     matched_text: str
 
 
-def format_cn_date(value: date) -> str:
-    """date(2026, 12, 5) → 「2026年12月5日」 (the form used in replies)."""
-    return f"{value.year}年{value.month}月{value.day}日"
-
-
 def _make_date(year: int, month: int, day: int, text: str) -> date:
     if not 1 <= month <= 12:
-        raise DateProblem("impossible", f"“{text}”不是有效日期：月份应在1到12之间。", text)
+        raise DateProblem("impossible", finding("date_month_out_of_range", text=text), text)
     days_in_month = calendar.monthrange(year, month)[1]
     if day < 1:
-        raise DateProblem("impossible", f"“{text}”不是有效日期：日期应从1日开始。", text)
+        raise DateProblem("impossible", finding("date_day_before_first", text=text), text)
     if day > days_in_month:
-        raise DateProblem("impossible", f"“{text}”不是有效日期：{year}年{month}月只有{days_in_month}天。", text)
+        raise DateProblem(
+            "impossible", finding("date_day_out_of_range", text=text, year=year, month=month, days=days_in_month), text)
     return date(year, month, day)
 
 
@@ -260,11 +259,7 @@ def parse_date_match(text: str, today: date, allow_future: bool = False) -> Date
                 continue
             matched = m.group(0).strip()
             if value > today and not allow_future:
-                raise DateProblem(
-                    "future",
-                    f"“{matched}”是{format_cn_date(value)}，这一天还没到。请确认证件上的颁发日期。",
-                    matched,
-                )
+                raise DateProblem("future", finding("date_in_future", text=matched, value=value), matched)
             return DateMatch(value, approximate, matched)
     return None
 
@@ -298,18 +293,25 @@ class NewDocumentAdvice:
     waiting: bool          # True: still inside the 10-day window, tell the customer to wait
     resubmit_from: date    # earliest_resubmit(issue_date)
     days_left: int         # days until resubmit_from (0 when the wait is over)
-    message: str           # Chinese, for the customer
+    finding: Finding       # date_new_document_wait or date_new_document_wait_over
+
+
+# The source's other ways once the wait is over. Organisations: 方法一's look-up and 方法二 of 「不在实名库中或注册者
+# 身份证明资料为新颁发证件」; individuals: the checks of 「证件电子信息核验不合格」 for a person's document.
+PASSED_WAYS_ORGANISATION = finding("date_other_ways_organisation")
+PASSED_WAYS_INDIVIDUAL = finding("date_other_ways_individual")
+_PASSED_WAYS = {"organisation": PASSED_WAYS_ORGANISATION, "individual": PASSED_WAYS_INDIVIDUAL}
 
 
 def new_document_advice(issue_date: date, today: date, holder_type: str | None = None) -> NewDocumentAdvice:
     """Wait-until advice for 「不在实名库中 / 注册者身份证明资料为新颁发证件」 and 证件电子信息核验不合格 item 4.
 
-    Once the 10 natural days have passed, waiting is no longer the answer: the message says so with the
+    Once the 10 natural days have passed, waiting is no longer the answer: the finding says so with the
     dates and gives the source's other ways for the holder type ("organisation" | "individual"; both when
     unknown). Raises DateProblem("future") when the issue date is after today.
     """
     if issue_date > today:
-        raise DateProblem("future", f"颁发日期{format_cn_date(issue_date)}还没到，请确认证件上的颁发日期。")
+        raise DateProblem("future", finding("date_issue_in_future", issued=issue_date))
     resubmit_from = earliest_resubmit(issue_date)
     if today < resubmit_from:
         days_left = (resubmit_from - today).days
@@ -317,35 +319,19 @@ def new_document_advice(issue_date: date, today: date, holder_type: str | None =
             waiting=True,
             resubmit_from=resubmit_from,
             days_left=days_left,
-            message=(
-                f"审核机构核验新颁发证件至少需要10个自然日。您的证件颁发于{format_cn_date(issue_date)}，"
-                f"请从{format_cn_date(resubmit_from)}起再提交实名认证（还需等待{days_left}天）。"
-            ),
+            finding=finding("date_new_document_wait", wait_days=RESUBMIT_WAIT_DAYS, issued=issue_date,
+                            resubmit_from=resubmit_from, days_left=days_left),
         )
-    ways = {"organisation": PASSED_WAYS_ORGANISATION, "individual": PASSED_WAYS_INDIVIDUAL}
-    other_ways = ways.get(holder_type or "") or f"组织：{PASSED_WAYS_ORGANISATION} 个人：{PASSED_WAYS_INDIVIDUAL}"
+    other_ways = _PASSED_WAYS.get(holder_type or "") or finding(
+        "date_other_ways_both", organisation=PASSED_WAYS_ORGANISATION, individual=PASSED_WAYS_INDIVIDUAL)
     return NewDocumentAdvice(
         waiting=False,
         resubmit_from=resubmit_from,
         days_left=0,
-        message=(
-            f"您的证件颁发于{format_cn_date(issue_date)}，到今天（{format_cn_date(today)}）已过"
-            f"{(today - issue_date).days}天，10个自然日的等待期已过（{format_cn_date(resubmit_from)}起即可提交），"
-            f"再等待不会解决问题。{other_ways}"
-        ),
+        finding=finding("date_new_document_wait_over", issued=issue_date, today=today,
+                        days_since=(today - issue_date).days, wait_days=RESUBMIT_WAIT_DAYS,
+                        resubmit_from=resubmit_from, other_ways=other_ways),
     )
-
-
-# The source's other ways once the wait is over. Organisations: 方法一's look-up and 方法二 of 「不在实名库中或注册者
-# 身份证明资料为新颁发证件」; individuals: the checks of 「证件电子信息核验不合格」 for a person's document.
-PASSED_WAYS_ORGANISATION = (
-    "可先通过组代中心（查询全国组织机构统一社会信用代码）或企信中心（查询营业执照）查询新颁发证件信息是否已同步；"
-    "也可提供上级主管部门加盖公章的证明资料，或联系对应管理中心更新单位信息。"
-)
-PASSED_WAYS_INDIVIDUAL = (
-    "请核对持有者名称、证件号码和证件类型是否与证件严格一致；户口转移中或户口有过更名的，可使用加盖公安局户口专用章的"
-    "户籍证明或等待落户完毕后再提交审核，具体请以审核机构审核结果为准。"
-)
 
 
 EXPIRY_WARN_DAYS = 30  # project threshold: the source says 「临近过期」 without a number
@@ -355,23 +341,16 @@ EXPIRY_WARN_DAYS = 30  # project threshold: the source says 「临近过期」 w
 class ExpiryAdvice:
     status: str        # "expired" | "expiring_soon" | "valid"
     days_left: int     # negative when expired; 0 = last valid day is today
-    message: str
+    finding: Finding   # date_expired | date_expiring_soon | date_valid
 
 
 def expiry_advice(expiry_date: date, today: date, warn_days: int = EXPIRY_WARN_DAYS) -> ExpiryAdvice:
     """Advice on a document's expiry date. The expiry day itself is still a valid day."""
     days_left = (expiry_date - today).days
-    when = format_cn_date(expiry_date)
     if days_left < 0:
-        return ExpiryAdvice(
-            "expired", days_left,
-            f"证件已于{when}过期。提交实名认证时需保证证件在有效期内，请更换新的有效证件后重新提交。",
-        )
+        return ExpiryAdvice("expired", days_left, finding("date_expired", expiry=expiry_date))
     if days_left <= warn_days:
-        return ExpiryAdvice(
-            "expiring_soon", days_left,
-            # 30 days is this project's reading of 「临近过期」 (the source gives no number): worded as advice
-            f"证件将于{when}到期（还剩{days_left}天），建议视为临近过期：请勿使用临近过期的证件提交实名认证，否则可能导致认证失败。"
-            "建议换用有效期更长的证件。",
-        )
-    return ExpiryAdvice("valid", days_left, f"证件有效期至{when}，在有效期内。")
+        # 30 days is this project's reading of 「临近过期」 (the source gives no number): worded as advice
+        return ExpiryAdvice("expiring_soon", days_left,
+                            finding("date_expiring_soon", expiry=expiry_date, days_left=days_left))
+    return ExpiryAdvice("valid", days_left, finding("date_valid", expiry=expiry_date))

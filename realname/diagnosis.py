@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from realname import dates, documents, facts, id_numbers, names, privacy, regions
 from realname.catalog import Reason, fix_text, load_catalog, reason_line
+from realname.findings import Finding, finding, render, term
 
 FACTS = (
     "region", "holder_type", "doc_type", "issue_date", "expiry_date", "doc_number", "holder_name", "domain",
@@ -111,7 +112,7 @@ def _issue_date_is_old(value: Any, on: date) -> bool:
 @dataclass
 class Answer:
     value: Any = None
-    problem: Optional[str] = None            # a rule's own message (a date that cannot be right)
+    problem: Optional[Finding] = None        # what a rule found wrong (a date that cannot be right)
     extra_slots: Dict[str, Any] = field(default_factory=dict)
     problem_response: Optional[str] = None   # a response of domain.yml that says the answer was not understood
 
@@ -132,7 +133,7 @@ def parse_answer(fact: str, value: Any, on: date) -> Answer:
     try:
         return _PARSERS[fact](text, on)
     except dates.DateProblem as problem:
-        return Answer(problem=problem.message + " 请重新输入，或回复「跳过」。")
+        return Answer(problem=finding("date_enter_again", problem=problem.finding))
 
 
 def _parse_region(text: str, on: date) -> Answer:
@@ -177,9 +178,9 @@ def _parse_doc_number(text: str, on: date) -> Answer:
 
 def _parse_holder_name(text: str, on: date) -> Answer:
     chinese, english = split_name_fields(text)
-    findings = names.check_names(chinese, english)
-    message = " ".join(finding.message for finding in findings)
-    return Answer(text, extra_slots={"name_check": message or None})
+    checks = names.check_names(chinese, english)
+    found = finding("name_checks", items=[check.finding for check in checks]).as_slot() if checks else None
+    return Answer(text, extra_slots={"name_check": found})
 
 
 def _parse_domain(text: str, on: date) -> Answer:
@@ -229,32 +230,12 @@ def split_name_fields(text: str) -> tuple[str, Optional[str]]:
     return text.strip(), None
 
 
-NUMBER_WRONG = "号码有误："
-
-
 def number_slots(typed: str, on: date) -> Dict[str, Any]:
-    """What a typed number tells: the check result, and whether it is a person's or an organisation's number."""
+    """What a typed number tells: the check's finding (id_numbers.number_finding: the number masked for a person,
+    a credit code in full), and whether it is a person's or an organisation's number."""
     kind = id_numbers.guess_number_kind(typed)
     holder = facts.INDIVIDUAL if kind == id_numbers.RESIDENT_ID else facts.ORGANISATION
-    return {"number_check": check_number(typed, on), "number_holder_type": holder}
-
-
-def check_number(typed: str, on: date) -> str:
-    """What the number check found, in Chinese. A resident ID number is shown masked (the check names the
-    position and the character to change); an organisation's unified social credit code is public and is
-    shown in full, with the corrected code when one look-alike swap makes it valid. Each correction once."""
-    kind = id_numbers.guess_number_kind(typed)
-    personal = kind == id_numbers.RESIDENT_ID
-    result = id_numbers.check_resident_id(typed, on) if personal else id_numbers.check_credit_code(typed)
-    label = "身份证号码" if personal else "统一社会信用代码"
-    shown = privacy.mask_number(result.number) if personal else result.number
-    notes = " ".join(message for _, message in result.notes)
-    if result.ok:
-        return f"您填写的{label} {shown} 格式和校验位正确。{notes}".strip()
-    text = f"{NUMBER_WRONG}您填写的{label} {shown} 不正确，{result.message}"
-    if result.suggestion and not personal:
-        text += f"改正后的代码是 {result.suggestion}。"
-    return f"{text} {notes}".strip()
+    return {"number_check": id_numbers.number_finding(typed, on).as_slot(), "number_holder_type": holder}
 
 
 # ------------------------------------------------------------------------------------------------- free text
@@ -282,23 +263,25 @@ def facts_from_text(text: str, on: date) -> Dict[str, Any]:
     return slots
 
 
-def describe_facts(slots: Mapping[str, Any]) -> List[str]:
-    """Short Chinese descriptions of facts, for 「已更新：…」."""
-    labels = load_catalog().says("fact_labels")
+def describe_facts(slots: Mapping[str, Any], language: str = "zh") -> str:
+    """Short descriptions of the facts, for 「已更新：…」 (utter_facts_updated), in `language`."""
+    labels = load_catalog().says("fact_labels", language)
     described = []
     for slot, value in slots.items():
         if slot not in FACTS or value is None:
             continue
         if slot == "holder_type":
-            value = facts.HOLDER_TYPES.get(value, value)
+            value = term("holder", value, language)
         elif slot == "doc_type" and documents.get_document(value):
-            value = documents.get_document(value).name
-        elif value == SKIPPED:
-            value = "跳过"
-        elif value == LONG_TERM:
-            value = "长期有效"
-        described.append(f"{labels[slot]}：{value}")
-    return described
+            value = render(finding("document_name", doc=value), language)
+        elif slot == "region":
+            value = term("region", value, language)
+        elif value in (SKIPPED, LONG_TERM):
+            value = term("value", value, language)
+        elif slot in DATE_FACTS and _iso_date(value):
+            value = render(finding("date_value", value=_iso_date(value)), language)
+        described.append(load_catalog().says("fact_description", language).format(label=labels[slot], value=value))
+    return term("separator", "facts", language).join(described)
 
 
 # ------------------------------------------------------------------------------------------------- the fix
@@ -339,10 +322,10 @@ def conditions(known: Mapping[str, Any]) -> Dict[str, Any]:
     return values
 
 
-def findings_for(reason: Reason, known: Mapping[str, Any], on: date) -> tuple[Dict[str, str], set]:
+def findings_for(reason: Reason, known: Mapping[str, Any], on: date) -> tuple[Dict[str, Finding], set]:
     """What the rules conclude from the known facts, keyed by the fact each finding is about, and which
     findings are decisive (they are the fix by themselves: wait until a date, correct the region, …)."""
-    found: Dict[str, str] = {}
+    found: Dict[str, Finding] = {}
     decisive: set = set()
     asked = set(reason.facts)
     values = conditions(known)
@@ -351,27 +334,29 @@ def findings_for(reason: Reason, known: Mapping[str, Any], on: date) -> tuple[Di
     if "issue_date" in asked and issue:
         advice = dates.new_document_advice(issue, on, holder)
         if advice.waiting:
-            found["issue_date"] = advice.message
+            found["issue_date"] = advice.finding
             decisive.add("issue_date")
         elif reason.intent == NEW_DOCUMENT_REASON:
             # The reason is the new document itself: the wait being over is the finding, with the other ways.
-            found["issue_date"] = advice.message
+            found["issue_date"] = advice.finding
             decisive.add("issue_date")
         elif (on - issue).days <= RECENT_DOCUMENT_DAYS:
             # Recently new: worth saying the wait is over and the cause is elsewhere.
-            found["issue_date"] = advice.message
+            found["issue_date"] = advice.finding
     expiry = _iso_date(known.get("expiry_date"))
     if "expiry_date" in asked and expiry:
         advice = dates.expiry_advice(expiry, on)
         if advice.status != "valid":
-            found["expiry_date"] = advice.message
+            found["expiry_date"] = advice.finding
             decisive.add("expiry_date")
-    if known.get("number_check") and _known(known.get("doc_number")):
-        found["doc_number"] = known["number_check"]
-        if known["number_check"].startswith(NUMBER_WRONG):
+    number_check = Finding.from_slot(known.get("number_check"))
+    if number_check and _known(known.get("doc_number")):
+        found["doc_number"] = number_check
+        if number_check.code != id_numbers.NUMBER_OK:
             decisive.add("doc_number")
-    if known.get("name_check") and _known(known.get("holder_name")):
-        found["holder_name"] = known["name_check"]
+    name_check = Finding.from_slot(known.get("name_check"))
+    if name_check and _known(known.get("holder_name")):
+        found["holder_name"] = name_check
     special = known.get("special_holder") == documents.SPECIAL_OCCUPATION
     if not special:
         # 军人、僧人: the source's advice (change the document type) is the whole finding; a document check
@@ -379,17 +364,17 @@ def findings_for(reason: Reason, known: Mapping[str, Any], on: date) -> tuple[Di
         found.update(_document_findings(reason, known, values))
         decisive.update(key for key in ("region", "doc_type") if key in found)
     if values.get("cn_site_allowed") is False and known.get("domain") and regions.suffix_needs_cnnic(known["domain"]):
-        found["domain"] = regions.advice_text(regions.cn_site_advice_key(region, holder))
+        found["domain"] = regions.advice_finding(regions.cn_site_advice_key(region, holder))
         decisive.add("domain")
     country_code = known.get("country_code")
     if "country_code" in asked and _known(country_code):
         problem = names.country_code_problem(country_code, region)
         if problem:
-            found["country_code"] = problem.message
+            found["country_code"] = problem.finding
             decisive.add("country_code")
         else:
             # 86 is what the source asks for; it does not say the failure lies elsewhere, so neither do we
-            found["country_code"] = f"您填写的国家代码是「{country_code}」，即中国的国家代码（建议使用的系统默认值）。"
+            found["country_code"] = finding("name_country_code_is_china", typed=country_code)
     if special:
         found["special_holder"] = documents.special_occupation_advice()
         decisive.add("special_holder")
@@ -399,12 +384,13 @@ def findings_for(reason: Reason, known: Mapping[str, Any], on: date) -> tuple[Di
 HOLDER_RULE = "holder"
 REGION_RULE = "region"
 # 「中国内地自然人用户,请提交身份证。非中国内地自然人用户,请提交护照。」「中国内地组织或企业用户,必须提交含有有效18位统一社会信用代码
-# 的证件。非中国内地组织或企业用户,请提交境外机构证件。」 (证件类型选择错误或证件号码位数不正确)
-_HOLDER_RULE_SENTENCES = {
-    (documents.INDIVIDUAL, True): "中国内地的个人请提交身份证（18位身份证号码）",
-    (documents.INDIVIDUAL, False): "非中国内地的个人请提交护照",
-    (documents.ORGANISATION, True): "中国内地的组织或企业必须提交含有效18位统一社会信用代码的证件（如{uscc}）",
-    (documents.ORGANISATION, False): "非中国内地的组织或企业请提交境外机构证件",
+# 的证件。非中国内地组织或企业用户,请提交境外机构证件。」 (证件类型选择错误或证件号码位数不正确): the words are
+# knowledge/findings/documents.yml document_rule_*.
+_HOLDER_RULE_FINDINGS = {
+    (documents.INDIVIDUAL, True): "document_rule_mainland_individual",
+    (documents.INDIVIDUAL, False): "document_rule_other_individual",
+    (documents.ORGANISATION, True): "document_rule_mainland_organisation",
+    (documents.ORGANISATION, False): "document_rule_other_organisation",
 }
 
 
@@ -423,13 +409,11 @@ def holder_rule_documents(reason: Reason, region: Optional[str], holder: str) ->
     return codes
 
 
-def _holder_rule_text(reason: Reason, region: Optional[str], holder: str) -> str:
+def _holder_rule(reason: Reason, region: Optional[str], holder: str) -> List[Finding]:
     if reason.accepted_documents.get(holder):
-        names = "或".join(documents.get_document(code).name for code in reason.accepted_documents[holder])
-        return f"{facts.HOLDER_TYPES[holder]}持有者请提交{names}"
-    uscc = "、".join(documents.get_document(code).name for code in documents.expected_documents(documents.MAINLAND, holder)[:3]) \
-        if holder == documents.ORGANISATION else ""
-    return "；".join(_HOLDER_RULE_SENTENCES[(holder, mainland)].format(uscc=uscc) for mainland in _sides(region))
+        return [finding("document_rule_accepted", holder=holder, docs=list(reason.accepted_documents[holder]))]
+    examples = documents.expected_documents(documents.MAINLAND, holder)[:3] if holder == documents.ORGANISATION else []
+    return [finding(_HOLDER_RULE_FINDINGS[(holder, mainland)], examples=examples) for mainland in _sides(region)]
 
 
 def _sides(region: Optional[str]) -> List[bool]:
@@ -437,7 +421,7 @@ def _sides(region: Optional[str]) -> List[bool]:
     return [region == documents.MAINLAND] if region else [True, False]
 
 
-def _document_findings(reason: Reason, known: Mapping[str, Any], values: Mapping[str, Any]) -> Dict[str, str]:
+def _document_findings(reason: Reason, known: Mapping[str, Any], values: Mapping[str, Any]) -> Dict[str, Finding]:
     """Whether the chosen document fits, judged by the sentence of the reason at hand: the holder type for
     「证件类型选择错误」 and 「未提交注册者证件」, the region for the reasons about region and documents, and
     not at all for the others (their source sentences say nothing about which document to submit)."""
@@ -450,27 +434,23 @@ def _document_findings(reason: Reason, known: Mapping[str, Any], values: Mapping
         holder = known.get("holder_type") if _known(known.get("holder_type")) else known.get("number_holder_type")
         if not holder or doc_type.upper() in holder_rule_documents(reason, region, holder):
             return {}
-        return {"doc_type": (
-            f"持有者是{facts.HOLDER_TYPES[holder]}，所选的证件类型「{document.name}」与持有者不符："
-            f"{_holder_rule_text(reason, region, holder)}。所选类型必须和上传的证件一致。"
-        )}
+        return {"doc_type": finding("document_holder_mismatch", holder=holder, doc=document.code,
+                                    rule=_holder_rule(reason, region, holder))}
     if reason.document_rule == REGION_RULE and region:
         holder = values.get("holder_type")
         if not regions.region_matches_document(region, doc_type):
-            return {"region": (
-                f"所属区域「{region}」与证件「{document.name}」不符：所属区域要以实际提交的证件为准"
-                f"（该证件对应：{'、'.join(document.regions)}）。"
-            )}
+            return {"region": finding("document_region_mismatch", region=region, doc=document.code,
+                                      regions=list(document.regions))}
         if holder and not documents.is_expected_document(region, holder, doc_type):
-            expected = "、".join(documents.get_document(code).name for code in documents.expected_documents(region, holder)[:3])
-            return {"doc_type": f"{region}的{facts.HOLDER_TYPES[holder]}用户应提交：{expected}。"}
+            return {"doc_type": finding("document_expected_for_region", region=region, holder=holder,
+                                        docs=documents.expected_documents(region, holder)[:3])}
     return {}
 
 
 FIRST_STEPS = 3
 
 
-def _applicable_steps(reason: Reason, known: Mapping[str, Any], found: Mapping[str, str]) -> List[Any]:
+def _applicable_steps(reason: Reason, known: Mapping[str, Any], found: Mapping[str, Finding]) -> List[Any]:
     """The catalog steps for what is known: a step about a fact the rules found something on is replaced by
     that finding; a step about a date the user gave is dropped when the rules found nothing (an old issue
     date: 「wait 10 days」 no longer applies)."""
@@ -486,7 +466,7 @@ def first_lines(intent: str, known: Mapping[str, Any], on: date, language: str =
     found, _ = findings_for(reason, known, on)
     steps = _applicable_steps(reason, known, found)
     ordered = [step for step in steps if not step.when] + [step for step in steps if step.when]
-    return list(found.values()) + [step.text(language) for step in ordered[:FIRST_STEPS]]
+    return [render(item, language) for item in found.values()] + [step.text(language) for step in ordered[:FIRST_STEPS]]
 
 
 def check_offer(intent: str, known: Mapping[str, Any], on: date, language: str = "zh") -> str:
@@ -511,9 +491,10 @@ def explain(intent: str, known: Mapping[str, Any], on: date, shown: Sequence[str
         steps = [see_more]
     else:
         steps = [step.text(language) for step in _applicable_steps(reason, known, found)]
-    lines = [line for line in list(found.values()) + steps if line not in shown]
+    findings = [render(item, language) for item in found.values()]
+    lines = [line for line in findings + steps if line not in shown]
     if shown and not lines:
         lines = [catalog.says("nothing_new", language), see_more]
     fix = fix_text(lines, language, "after_answers_heading" if shown else "fix_heading")
     exact = all(known.get(fact) is not None for fact in reason.facts)
-    return Explanation(reason_line(reason, language), fix, list(found.values()), reason.image_related, exact)
+    return Explanation(reason_line(reason, language), fix, findings, reason.image_related, exact)

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import yaml
 
+from realname.findings import Finding, finding
+
 KNOWLEDGE_DIR = Path(__file__).parent.parent / "knowledge"
 
 MAINLAND = "中国内地"
@@ -42,6 +44,7 @@ class DocumentType:
     number_basis: str | None
     regions: tuple[str, ...]
     notes: str = ""
+    name_en: str = ""  # the name on Alibaba Cloud's international site (findings in English)
 
     @property
     def carries_uscc(self) -> bool:
@@ -72,6 +75,7 @@ def document_types() -> dict[str, DocumentType]:
             number_basis=entry.get("number_basis"),
             regions=tuple(entry["regions"]),
             notes=(entry.get("notes") or "").strip(),
+            name_en=entry.get("name_en") or "",
         )
     return types
 
@@ -202,15 +206,9 @@ def special_holder_kind(text: str) -> str | None:
     return None
 
 
-def special_occupation_advice() -> str:
-    return "军人、僧人等由于身份特殊，不能通过18位身份证号码核验域名持有者身份，建议您更换其他证件类型重新提交审核。"
-
-
-def defence_unit_advice() -> str:
-    names = "或".join(f"“{get_document(code).name}”" for code in DEFENCE_DOCUMENT_CODES)
-    return (f"部队及部队下属机构组织等类型，由于身份、资料的特殊性，无法在阿里云完成实名认证。"
-            f"您可通过{DEFENCE_REGISTRAR}注册域名并完成域名实名认证，且证件类型仅可提交{names}。"
-            f"{_special['defence_units']['exception']}")
+def special_occupation_advice() -> Finding:
+    """「军人、僧人等由于身份特殊，不能通过18位身份证号码核验域名持有者身份，建议您更换其他证件类型重新提交审核。」"""
+    return finding("document_special_occupation")
 
 
 def allows_resident_id(text_about_holder: str) -> bool:

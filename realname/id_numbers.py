@@ -28,6 +28,8 @@ from datetime import date
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
+from realname.findings import Finding, finding
+
 RESIDENT_ID = "resident_id"
 CREDIT_CODE = "credit_code"
 
@@ -41,10 +43,12 @@ CHECK_CHARACTER = "check_character"
 # Notes: things we removed while normalising, each backed by a source sentence the assistant can repeat.
 NOTE_SPACES = "spaces_removed"
 NOTE_COPY_NUMBER = "copy_number_removed"
-_NOTE_MESSAGES = {
-    NOTE_SPACES: "号码中的空格已去掉，提交时请不要输入空格。",
-    NOTE_COPY_NUMBER: "营业执照上的副本编号（如(1-1)）不需要填写，已去掉。",
-}
+_NOTE_FINDINGS = {NOTE_SPACES: "number_spaces_removed", NOTE_COPY_NUMBER: "number_copy_number_removed"}
+
+# What number_finding() says about a typed number: right, wrong, or wrong with the corrected code.
+NUMBER_OK = "number_ok"
+NUMBER_WRONG = "number_wrong"
+NUMBER_WRONG_CORRECTED = "number_wrong_corrected"
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: digits and capitals without I O Z S V
 
@@ -63,32 +67,42 @@ class NumberCheck:
     number: str                     # normalised: no spaces / copy number, full-width → half-width, upper case
     ok: bool
     problem: str | None = None      # one of the problem codes above
-    message: str = ""               # Chinese, for the customer
+    finding: Finding | None = None  # what is wrong, for the customer; None when the number is fine
     suggestion: str | None = None   # the valid number one look-alike swap away, if exactly one exists
-    notes: list[tuple[str, str]] = field(default_factory=list)  # (code, Chinese message)
+    notes: list[tuple[str, Finding]] = field(default_factory=list)  # (NOTE_* kind, finding)
     birth_date: date | None = None  # resident IDs only
 
 
-def normalise_number(text: str) -> tuple[str, list[tuple[str, str]]]:
+def normalise_number(text: str) -> tuple[str, list[tuple[str, Finding]]]:
     """Strip the copy number and spaces, full-width → half-width, upper case. Returns (number, notes)."""
     notes = []
     text = text or ""
     without_copy = COPY_NUMBER.sub("", text)
     if without_copy != text:
-        notes.append((NOTE_COPY_NUMBER, _NOTE_MESSAGES[NOTE_COPY_NUMBER]))
+        notes.append((NOTE_COPY_NUMBER, finding(_NOTE_FINDINGS[NOTE_COPY_NUMBER])))
     stripped = without_copy.strip()
     without_spaces = _SPACES.sub("", stripped)
     if without_spaces != stripped:
-        notes.append((NOTE_SPACES, _NOTE_MESSAGES[NOTE_SPACES]))
+        notes.append((NOTE_SPACES, finding(_NOTE_FINDINGS[NOTE_SPACES])))
     return unicodedata.normalize("NFKC", without_spaces).upper(), notes
 
 
-def _look_alike_hint(bad: str) -> str:
+def _look_alike_hint(bad: str) -> Finding | None:
     partner = LOOK_ALIKES.get(bad)
     if partner is None:
-        return ""
+        return None
     digit, letter = (bad, partner) if bad.isdigit() else (partner, bad)
-    return f"注意区分数字“{digit}”和字母“{letter}”。"
+    return finding("number_look_alike_hint", digit=digit, letter=letter)
+
+
+@dataclass(frozen=True)
+class _Problem:
+    code: str                         # one of the problem codes above
+    finding: Finding
+    birth: date | None = None
+    position: int | None = None       # the 1-based position the finding names, if any
+    # The words that lead up to a change at `position` (the change says the rest); None: the change alone.
+    then_change: str | None = None
 
 
 def _single_swaps(number: str):
@@ -103,48 +117,53 @@ def _unique_valid_swap(number: str, is_valid) -> str | None:
     return candidates.pop() if len(candidates) == 1 else None
 
 
-def _with_suggestion(result: NumberCheck, is_valid) -> NumberCheck:
+def _checked(result: NumberCheck, problem: _Problem, is_valid) -> NumberCheck:
+    """The result's finding: the problem, and the change when one look-alike swap makes the number valid."""
+    result.finding = problem.finding
     result.suggestion = _unique_valid_swap(result.number, is_valid)
     if result.suggestion:
-        position = next(i for i, (a, b) in enumerate(zip(result.number, result.suggestion)) if a != b)
-        typed_char, meant_char = result.number[position], result.suggestion[position]
+        index = next(i for i, (a, b) in enumerate(zip(result.number, result.suggestion)) if a != b)
+        typed_char, meant_char = result.number[index], result.suggestion[index]
         # The position and the change, never the whole number: a resident ID number stays out of replies
         # (the caller shows an organisation's code, which is public, in full).
-        kind = "数字" if meant_char.isdigit() else "字母"
-        digit, letter = (meant_char, typed_char) if meant_char.isdigit() else (typed_char, meant_char)
-        change = (f"第{position + 1}位的“{typed_char}”应为{kind}“{meant_char}”"
-                  f"（注意区分数字“{digit}”和字母“{letter}”，请与证件核对）。")
+        change = finding("number_change_to_digit" if meant_char.isdigit() else "number_change_to_letter",
+                         position=index + 1, typed=typed_char, meant=meant_char)
         # Said once: when the problem already points at this position, the change takes over from there.
-        named = result.message.find(f"第{position + 1}位")
-        result.message = (result.message[:named] if named >= 0 else result.message) + change
+        if problem.position == index + 1:
+            result.finding = finding(problem.then_change, change=change) if problem.then_change else change
+        else:
+            result.finding = finding("number_problem_and_change", problem=problem.finding, change=change)
     return result
 
 
 # --------------------------------------------------------------------------------------------------- resident ID
 
 
-def _resident_id_problem(number: str, today: date) -> tuple[str, str, date | None] | None:
-    """(problem code, Chinese message, birth date) for a normalised number, or None when it is valid."""
+def _resident_id_problem(number: str, today: date) -> _Problem | None:
+    """What is wrong with a normalised number, or None when it is valid."""
     if not number:
-        return EMPTY, "请填写18位身份证号码。", None
+        return _Problem(EMPTY, finding("number_resident_id_empty"))
     if len(number) != 18:
-        return LENGTH, f"身份证号码应为18位，您填写的是{len(number)}位。请注意代码位数，不要漏填、多填。", None
+        return _Problem(LENGTH, finding("number_resident_id_length", length=len(number)))
     bad = [(i, c) for i, c in enumerate(number[:17]) if not c.isdigit()]
     if number[17] not in "0123456789X":
         bad.append((17, number[17]))
     if bad:
         index, char = bad[0]
-        where = "最后一位只能是数字或X" if index == 17 else "前17位只能是数字"
-        return BAD_CHARACTERS, f"身份证号码{where}，第{index + 1}位是“{char}”。{_look_alike_hint(char)}", None
+        code, then_change = (("number_resident_id_bad_last", "number_resident_id_bad_last_change") if index == 17
+                             else ("number_resident_id_not_digit", "number_resident_id_not_digit_change"))
+        return _Problem(BAD_CHARACTERS, finding(code, position=index + 1, char=char, hint=_look_alike_hint(char)),
+                        position=index + 1, then_change=then_change)
     try:
         birth = ric.get_birth_date(number)
     except ValidationError:
         birth = None
     if birth is None or birth > today or birth.year < 1900:
-        shown = f"{number[6:10]}年{number[10:12]}月{number[12:14]}日"
-        return BIRTH_DATE, f"身份证号码第7到14位是出生日期，“{shown}”不是有效的出生日期，请核对号码。", None
+        # the digits as typed: they are no date
+        return _Problem(BIRTH_DATE, finding("number_resident_id_birth_date",
+                                            year=number[6:10], month=number[10:12], day=number[12:14]))
     if ric.calc_check_digit(number) != number[17]:
-        return CHECK_CHARACTER, "身份证号码的校验位（最后一位）与前17位不符，号码中可能有数字填错，请与证件逐位核对。", birth
+        return _Problem(CHECK_CHARACTER, finding("number_resident_id_check_character"), birth)
     return None
 
 
@@ -161,31 +180,32 @@ def check_resident_id(text: str, today: date | None = None) -> NumberCheck:
     problem = _resident_id_problem(number, today)
     if problem is None:
         return NumberCheck(RESIDENT_ID, text, number, True, notes=notes, birth_date=ric.get_birth_date(number))
-    code, message, birth = problem
-    result = NumberCheck(RESIDENT_ID, text, number, False, code, message, notes=notes, birth_date=birth)
-    return _with_suggestion(result, lambda candidate: is_valid_resident_id(candidate, today))
+    result = NumberCheck(RESIDENT_ID, text, number, False, problem.code, notes=notes, birth_date=problem.birth)
+    return _checked(result, problem, lambda candidate: is_valid_resident_id(candidate, today))
 
 
 # --------------------------------------------------------------------------------------------------- credit code
 
 
-def _credit_code_problem(number: str) -> tuple[str, str] | None:
+def _credit_code_problem(number: str) -> _Problem | None:
     if not number:
-        return EMPTY, "请填写18位统一社会信用代码。"
+        return _Problem(EMPTY, finding("number_credit_code_empty"))
     if len(number) != 18:
-        return LENGTH, (f"统一社会信用代码应为18位，您填写的是{len(number)}位。请注意代码位数，不要漏填、多填。"
-                        "中国内地组织或企业用户，必须提交含有有效18位统一社会信用代码的证件。")
+        return _Problem(LENGTH, finding("number_credit_code_length", length=len(number)))
     for index, char in enumerate(number):
         if char not in USCC_ALPHABET:
-            return BAD_CHARACTERS, (f"第{index + 1}位的“{char}”不会出现在统一社会信用代码中"
-                                    f"（代码不使用字母I、O、Z、S、V）。{_look_alike_hint(char)}")
+            # a change at this position says it all (the finding names the character and nothing before it)
+            return _Problem(BAD_CHARACTERS, finding("number_credit_code_bad_character", position=index + 1, char=char,
+                                                    hint=_look_alike_hint(char)), position=index + 1)
     for index in range(2, 8):
         if not number[index].isdigit():
-            return BAD_CHARACTERS, (f"统一社会信用代码第3到8位是行政区划码，只能是数字，第{index + 1}位是“{number[index]}”。"
-                                    f"{_look_alike_hint(number[index])}")
+            char = number[index]
+            return _Problem(BAD_CHARACTERS, finding("number_credit_code_division_not_digit", position=index + 1,
+                                                    char=char, hint=_look_alike_hint(char)),
+                            position=index + 1, then_change="number_credit_code_division_not_digit_change")
     # uscc.calc_check_digit implements GB 32100 correctly (weights 3^i mod 31, check = 31 - sum mod 31).
     if uscc.calc_check_digit(number[:17]) != number[17]:
-        return CHECK_CHARACTER, "统一社会信用代码的校验位（最后一位）与前17位不符，代码中可能有字符填错，请与证件逐位核对。"
+        return _Problem(CHECK_CHARACTER, finding("number_credit_code_check_character"))
     return None
 
 
@@ -199,9 +219,35 @@ def check_credit_code(text: str) -> NumberCheck:
     problem = _credit_code_problem(number)
     if problem is None:
         return NumberCheck(CREDIT_CODE, text, number, True, notes=notes)
-    code, message = problem
-    result = NumberCheck(CREDIT_CODE, text, number, False, code, message, notes=notes)
-    return _with_suggestion(result, is_valid_credit_code)
+    result = NumberCheck(CREDIT_CODE, text, number, False, problem.code, notes=notes)
+    return _checked(result, problem, is_valid_credit_code)
+
+
+# --------------------------------------------------------------------------------------------------- what to tell
+
+
+def number_finding(typed: str, on: date) -> Finding:
+    """What the check of a typed number found: NUMBER_OK, NUMBER_WRONG or NUMBER_WRONG_CORRECTED (wrong, with
+    the corrected code). Params: kind (Finding number_kind_resident_id | number_kind_uscc), number (as shown),
+    notes (list of Findings); when wrong also problem (the check's finding); corrected (the valid code) only
+    in NUMBER_WRONG_CORRECTED.
+
+    A resident ID number is shown masked (its check names the position and the character to change); an
+    organisation's unified social credit code is public and shown in full, with the corrected code when one
+    look-alike swap makes it valid."""
+    from realname import privacy  # privacy imports this module
+
+    personal = guess_number_kind(typed) == RESIDENT_ID
+    result = check_resident_id(typed, on) if personal else check_credit_code(typed)
+    kind = finding("number_kind_resident_id" if personal else "number_kind_uscc")
+    shown = privacy.mask_number(result.number) if personal else result.number
+    notes = [note for _, note in result.notes]
+    if result.ok:
+        return finding(NUMBER_OK, kind=kind, number=shown, notes=notes)
+    if result.suggestion and not personal:
+        return finding(NUMBER_WRONG_CORRECTED, kind=kind, number=shown, problem=result.finding,
+                       corrected=result.suggestion, notes=notes)
+    return finding(NUMBER_WRONG, kind=kind, number=shown, problem=result.finding, notes=notes)
 
 
 # --------------------------------------------------------------------------------------------------- finding numbers in text

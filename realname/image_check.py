@@ -36,6 +36,8 @@ from pathlib import PurePath
 import pillow_heif
 from PIL import Image, ImageChops, ImageFilter, ImageMath
 
+from realname.findings import Finding, finding
+
 # HEIC is one of the six formats the source allows; Pillow reads it through this plugin.
 pillow_heif.register_heif_opener()
 
@@ -370,7 +372,7 @@ def edge_sharpness(grey: Image.Image) -> float | None:
 
 
 # ----------------------------------------------------------------------------------------------
-# Messages (Chinese, for customers)
+# Findings for customers (the words are in knowledge/findings/images.yml)
 # ----------------------------------------------------------------------------------------------
 
 #: For every code, the sentence of the source the advice rests on (verbatim; tests check this).
@@ -391,28 +393,25 @@ SOURCE_BASIS: dict[str, str] = {
     "completeness_note": "包含证件边框,无遮挡、涂抹,确保颁证机关的公章为红色且清晰完整",
 }
 
-_RESAVE_ADVICE = "请用画图等制图工具(如系统自带的画图软件)打开原图,另存为 JPG 格式;不要直接修改文件后缀名。"
-_RESHOOT_ADVICE = "请对证件原件重新彩色扫描,或在光线充足处用手机拍摄清晰完整的彩色照片。"
-
 #: Shown for every picture: mirroring cannot be seen in the pixels.
-MIRROR_NOTE = (
-    "镜像照片无法从像素自动识别,请您自己核对:看图片上的文字,如果文字是左右反着的(像在镜子里),"
-    "就是镜像照片,审核会失败。有些摄像头(尤其是前置摄像头)会自动把照片镜像,"
-    "此时请更换手机或相机重新拍照,确认不是镜像后再上传;或者改为上传原件的彩色扫描件。"
-)
+MIRROR_NOTE = finding("image_mirror_note")
 #: Shown for every picture: completeness, watermarks and edits are for a person to judge.
-COMPLETENESS_NOTE = (
-    "以下几点也需要您自己确认:证件四周边框完整可见,没有遮挡、涂抹或水印;国徽、公章等清晰完整,"
-    "公章为红色;证件内容没有经过 PS 或手动修改。"
-)
+COMPLETENESS_NOTE = finding("image_completeness_note")
+
+#: What a non-image was recognised as (ImageReport.content_hint), said before the format rule.
+_CONTENT_KIND = {
+    "PDF": finding("image_kind_pdf"),
+    "SVG": finding("image_kind_svg"),
+    "text": finding("image_kind_text"),
+}
 
 
-def describe(report: ImageReport) -> list[str]:
-    """One Chinese message per problem, in report order: what is wrong and what to do."""
-    return [_MESSAGES[code](report) for code in report.problems]
+def describe(report: ImageReport) -> list[Finding]:
+    """One finding per problem, in report order: what is wrong and what to do."""
+    return [_FINDINGS[code](report) for code in report.problems]
 
 
-def manual_check_notes(report: ImageReport) -> list[str]:
+def manual_check_notes(report: ImageReport) -> list[Finding]:
     """Checks no program can make from pixels; shown whenever the content is a picture."""
     if report.format is None:
         return []
@@ -424,129 +423,80 @@ def format_label(fmt: str | None) -> str:
     return {"HEIF": "HEIC/HEIF", "WEBP": "WebP", "JPEG2000": "JPEG 2000"}.get(fmt or "", fmt or "未知")
 
 
-def _kb(size: int) -> str:
-    return f"{size / 1024:.1f} KB"
+def _kb(size: int) -> float:
+    return round(size / 1024, 1)
 
 
-def _msg_not_an_image(r: ImageReport) -> str:
-    kind = {
-        "PDF": "这是一个 PDF 文档,不是图片。",
-        "SVG": "这是一个 SVG 矢量图文件,不是照片或扫描图片。",
-        "text": "这是一个文本文件,不是图片。",
-    }.get(r.content_hint or "", "")
-    if r.size_bytes == 0:
-        kind = "文件是空的(0 字节)。"
-    return (
-        f"无法识别为图片:{kind}实名认证只支持 {_SUPPORTED_LABEL} 格式的图片,改文件后缀也无法让审核系统识别。"
-        f"{_RESHOOT_ADVICE}"
-    )
+def _not_an_image(r: ImageReport) -> Finding:
+    kind = finding("image_kind_empty") if r.size_bytes == 0 else _CONTENT_KIND.get(r.content_hint or "")
+    return finding("image_not_an_image", kind=kind)
 
 
-def _msg_truncated(r: ImageReport) -> str:
-    return (
-        f"图片文件不完整或已损坏(文件头是 {format_label(r.format)},但图片数据缺失,常见于下载或传输中断),"
-        "无法完整打开。请从原始照片或扫描件重新导出、重新发送;如原文件也打不开,请重新扫描或拍摄证件原件。"
-    )
+def _truncated(r: ImageReport) -> Finding:
+    return finding("image_truncated", format=format_label(r.format))
 
 
-def _msg_too_many_pixels(r: ImageReport) -> str:
+def _too_many_pixels(r: ImageReport) -> Finding:
+    limit = MAX_PIXELS // 1_000_000
     if r.width and r.height:
-        size = f"{r.width}×{r.height},约 {r.width * r.height / 1e6:.0f} 百万像素"
-    else:
-        size = "文件声明的尺寸异常巨大"
-    return (
-        f"图片像素数过多({size}),超出可安全检查的上限({MAX_PIXELS // 1_000_000} 百万像素)。"
-        "请用画图等制图工具打开后缩小尺寸,另存为 JPG,使文件大小在 55 KB~5 MB 之间。"
-    )
+        return finding("image_too_many_pixels", width=r.width, height=r.height,
+                       megapixels=round(r.width * r.height / 1e6), limit_megapixels=limit)
+    return finding("image_too_many_pixels_declared", limit_megapixels=limit)
 
 
-def _msg_format_unsupported(r: ImageReport) -> str:
-    return (
-        f"图片的实际格式是 {format_label(r.format)},不在支持范围内(只支持 {_SUPPORTED_LABEL})。"
-        + _RESAVE_ADVICE
-    )
+def _format_unsupported(r: ImageReport) -> Finding:
+    return finding("image_format_unsupported", format=format_label(r.format))
 
 
-def _msg_extension_mismatch(r: ImageReport) -> str:
+def _extension_mismatch(r: ImageReport) -> Finding:
     if r.extension:
-        name_part = f"文件扩展名是“{r.extension}”"
+        name = finding("image_extension_named", extension=r.extension)
     else:
-        name_part = "文件没有扩展名"
-    actual = f"图片实际是 {format_label(r.format)} 格式"
+        name = finding("image_extension_missing")
     if r.format in SUPPORTED_FORMATS and r.extension in _all_supported_extensions():
-        finding = f"{name_part},但{actual}:扩展名与实际格式不一致(多半是直接改过后缀),审核系统可能无法识别。"
+        code = "image_extension_mismatch_renamed"
     elif r.format in SUPPORTED_FORMATS:
-        finding = f"{name_part},{actual};审核只接受 {_SUPPORTED_LABEL} 这几种扩展名。"
+        code = "image_extension_not_accepted"
     else:
-        finding = f"{name_part},但{actual},扩展名与实际格式不一致。"
-    return finding + _RESAVE_ADVICE
+        code = "image_extension_mismatch"
+    return finding(code, name=name, format=format_label(r.format))
 
 
-def _msg_size_too_small(r: ImageReport) -> str:
-    return (
-        f"文件太小:{_kb(r.size_bytes)},低于 55 KB 的下限(本工具按 {MIN_UPLOAD_BYTES:,} 字节计)。"
-        "请用更高的分辨率重新扫描或拍摄证件原件,或用制图工具另存为 JPG 时选择较高的图片质量;"
-        "不要靠放大图片来凑大小。"
-    )
+def _size_too_small(r: ImageReport) -> Finding:
+    return finding("image_size_too_small", size_kb=_kb(r.size_bytes), min_bytes=MIN_UPLOAD_BYTES)
 
 
-def _msg_size_too_large(r: ImageReport) -> str:
-    unchecked = ""
-    if r.size_bytes > MAX_INSPECT_BYTES:
-        unchecked = "文件过大,本工具没有打开检查其内容。"
-    return (
-        f"文件太大:{r.size_bytes / 1_000_000:.1f} MB,超过 5 MB 的上限(本工具按 {MAX_UPLOAD_BYTES:,} 字节计)。"
-        f"{unchecked}请用画图等制图工具打开后另存为 JPG,适当降低图片质量或缩小尺寸,使文件在 55 KB~5 MB 之间。"
-    )
+def _size_too_large(r: ImageReport) -> Finding:
+    not_opened = finding("image_not_opened") if r.size_bytes > MAX_INSPECT_BYTES else None
+    return finding("image_size_too_large", size_mb=round(r.size_bytes / 1_000_000, 1),
+                   max_bytes=MAX_UPLOAD_BYTES, not_opened=not_opened)
 
 
-def _msg_grayscale(r: ImageReport) -> str:
-    return (
-        "图片是黑白(灰度)的或几乎没有颜色,审核不支持黑白色的扫描件或复印件。"
-        "请对证件原件进行彩色扫描,或用手机彩色拍摄原件(公章须为红色);不要用复印件。"
-    )
+def _low_resolution(r: ImageReport) -> Finding:
+    return finding("image_low_resolution", width=r.width, height=r.height, min_short_side=MIN_SHORT_SIDE_PX)
 
 
-def _msg_low_resolution(r: ImageReport) -> str:
-    return (
-        f"图片分辨率较低:{r.width}×{r.height} 像素,短边少于 {MIN_SHORT_SIDE_PX} 像素(本助手的建议值,"
-        "不是审核机构的规定),证件上的文字和公章可能看不清。建议用原件重新扫描(例如 300 dpi)或靠近证件重新拍摄;"
-        "放大现有图片不能让它变清晰。"
-    )
-
-
-def _msg_too_dark(r: ImageReport) -> str:
-    return "图片太暗,证件上的文字和公章可能看不清。请在光线充足、均匀的地方重新拍摄,或用扫描仪彩色扫描原件。"
-
-
-def _msg_overexposed(r: ImageReport) -> str:
-    return (
-        "图片过曝发白,文字或公章被冲淡看不清。请避开强光直射并关闭闪光灯(避免证件反光)后重新拍摄,"
-        "或用扫描仪彩色扫描原件。"
-    )
-
-
-def _msg_blurry(r: ImageReport) -> str:
-    return (
-        "图片模糊(对焦不准或拍摄时手抖),文字边缘不清晰。请将证件平放、对焦清楚、保持手机稳定后重新拍摄,"
-        "或用扫描仪彩色扫描原件。"
-    )
-
-
-_MESSAGES = {
-    "not_an_image": _msg_not_an_image,
-    "truncated": _msg_truncated,
-    "too_many_pixels": _msg_too_many_pixels,
-    "format_unsupported": _msg_format_unsupported,
-    "extension_mismatch": _msg_extension_mismatch,
-    "size_too_small": _msg_size_too_small,
-    "size_too_large": _msg_size_too_large,
-    "grayscale": _msg_grayscale,
-    "low_resolution": _msg_low_resolution,
-    "too_dark": _msg_too_dark,
-    "overexposed": _msg_overexposed,
-    "blurry": _msg_blurry,
+_FINDINGS = {
+    "not_an_image": _not_an_image,
+    "truncated": _truncated,
+    "too_many_pixels": _too_many_pixels,
+    "format_unsupported": _format_unsupported,
+    "extension_mismatch": _extension_mismatch,
+    "size_too_small": _size_too_small,
+    "size_too_large": _size_too_large,
+    "grayscale": lambda r: finding("image_grayscale"),
+    "low_resolution": _low_resolution,
+    "too_dark": lambda r: finding("image_too_dark"),
+    "overexposed": lambda r: finding("image_overexposed"),
+    "blurry": lambda r: finding("image_blurry"),
 }
+
+
+def joined(items: list[Finding], code: str) -> Finding:
+    """The items as one finding, nested pairwise in `code` ("{first:finding};{rest:finding}"): a list in
+    {x:finding} is joined as sentences, and these parts of a sentence need their own separator."""
+    first, *rest = items
+    return first if not rest else finding(code, first=first, rest=joined(rest, code))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -564,7 +514,7 @@ COPY_RAISED_QUALITIES = (98, 100)
 class CompliantCopy:
     data: bytes | None  # the JPEG, or None when no copy can or needs to be made
     reason_code: str | None  # why there is no copy: see the codes below
-    reason: str | None  # the same in Chinese, for people
+    finding: Finding | None  # the same for people: image_copy_<reason_code>
     report: ImageReport  # findings on the original
     quality: int | None = None
     width: int | None = None
@@ -589,54 +539,27 @@ def build_compliant_copy(data: bytes, filename: str | None) -> CompliantCopy:
     """
     report = check_image(data, filename)
     if report.size_bytes > MAX_INSPECT_BYTES:
-        return CompliantCopy(
-            None,
-            "too_large_to_process",
-            f"文件超过 {MAX_INSPECT_BYTES // (1024 * 1024)} MB,不做自动转换。"
-            "请用画图等制图工具打开后缩小尺寸,另存为 JPG,使文件在 55 KB~5 MB 之间。",
-            report,
-        )
+        return _no_copy("too_large_to_process", report, limit_mb=MAX_INSPECT_BYTES // (1024 * 1024))
     blocking = [code for code in report.problems if code not in FIXABLE_BY_CONVERSION]
     if blocking:
-        reasons = ";".join(_NOT_FIXABLE_REASON[code] for code in blocking)
-        return CompliantCopy(
-            None,
-            "not_fixable",
-            f"无法自动生成合规副本:{reasons}。自动转换只能处理格式、扩展名、文件大小和方向问题,"
-            "不会修改图片内容,请按提示重新扫描或拍摄。",
-            report,
-        )
+        reasons = joined([finding(f"image_copy_reason_{code}") for code in blocking], "image_copy_reasons")
+        return _no_copy("not_fixable", report, reasons=reasons)
     orientation_to_apply = report.exif_orientation not in (None, 1) and report.format != "HEIF"
     if not report.problems and not orientation_to_apply:
-        return CompliantCopy(
-            None, "already_compliant", "原图已通过全部自动检查,无需转换,直接上传原图即可。", report
-        )
+        return _no_copy("already_compliant", report)
 
     try:
         with Image.open(io.BytesIO(data), formats=_OPENABLE_FORMATS) as image:
             if getattr(image, "n_frames", 1) > 1 and image.format not in ("MPO", "HEIF"):
-                return CompliantCopy(
-                    None,
-                    "multi_frame",
-                    "文件包含多页或多帧(如多页 TIFF、动图),无法确定要用哪一页。"
-                    "请用制图工具打开需要的那一页,另存为 JPG 格式。",
-                    report,
-                )
+                return _no_copy("multi_frame", report)
             image.load()
             picture = _apply_orientation(image, report.exif_orientation)
             if _has_transparency(picture):
-                return CompliantCopy(
-                    None,
-                    "transparent",
-                    "图片含有透明区域,转换为 JPG 会改变其显示效果。请用制图工具打开原图,确认内容后另存为 JPG 格式。",
-                    report,
-                )
+                return _no_copy("transparent", report)
             icc_profile = picture.info.get("icc_profile") if picture.mode != "CMYK" else None
             rgb = _as_rgb(picture, background=None)
     except Exception:  # noqa: BLE001 - the check decoded it already; be safe on a second decode
-        return CompliantCopy(
-            None, "decode_failed", "图片无法完整解码,不能自动转换。请重新扫描或拍摄证件原件。", report
-        )
+        return _no_copy("decode_failed", report)
 
     result = _encode_within_limits(rgb, icc_profile, report)
     result.orientation_applied = result.data is not None and orientation_to_apply
@@ -659,13 +582,7 @@ def _encode_within_limits(rgb: Image.Image, icc_profile: bytes | None, report: I
             jpeg = encode(rgb, quality)
             if len(jpeg) >= MIN_UPLOAD_BYTES:
                 return done(jpeg, quality, rgb)
-        return CompliantCopy(
-            None,
-            "cannot_reach_min_size",
-            f"即使以最高质量保存为 JPG 也只有 {_kb(len(jpeg))},达不到 55 KB 下限;放大图片会改变证件内容,"
-            "所以不做放大。请用更高的分辨率重新扫描或拍摄证件原件。",
-            report,
-        )
+        return _no_copy("cannot_reach_min_size", report, size_kb=_kb(len(jpeg)))
 
     for quality in COPY_QUALITIES:
         jpeg = first if quality == COPY_QUALITIES[0] else encode(rgb, quality)
@@ -693,25 +610,11 @@ def _encode_within_limits(rgb: Image.Image, icc_profile: bytes | None, report: I
             scale = scale * 0.9 if fitting_scale is None else (fitting_scale + too_big_scale) / 2
     if fitting is not None and len(fitting[0]) >= MIN_UPLOAD_BYTES:
         return done(fitting[0], quality, fitting[1])
-    return CompliantCopy(
-        None,
-        "cannot_reach_max_size",
-        "无法在不明显降低清晰度的情况下把图片压缩到 5 MB 以内。建议用扫描仪(例如 300 dpi)重新彩色扫描原件,"
-        "或用制图工具手动缩小尺寸后另存为 JPG。",
-        report,
-    )
+    return _no_copy("cannot_reach_max_size", report)
 
 
-_NOT_FIXABLE_REASON = {
-    "not_an_image": "文件不是可识别的图片",
-    "truncated": "图片文件不完整或已损坏",
-    "too_many_pixels": "图片像素数过多,无法安全处理",
-    "grayscale": "图片是黑白(灰度)的",
-    "low_resolution": "图片分辨率太低",
-    "too_dark": "图片太暗",
-    "overexposed": "图片过曝发白",
-    "blurry": "图片模糊",
-}
+def _no_copy(reason_code: str, report: ImageReport, **params: object) -> CompliantCopy:
+    return CompliantCopy(None, reason_code, finding(f"image_copy_{reason_code}", **params), report)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Iterator
 
+from realname.findings import finding
+
 #: Environment variable naming the folder uploads are kept in while being checked.
 IMAGE_DIR_ENV = "REALNAME_IMAGE_DIR"
 #: Larger files are neither stored nor read (the upload limit is 5 MB; this leaves room for a photo
@@ -39,23 +41,26 @@ COPY_FILENAME = "证件图片-合规副本.jpg"
 
 _EXTENSION_PATTERN = re.compile(r"\.[a-z0-9]{1,10}")
 
-_MESSAGES = {
-    "path_not_allowed": "不能读取这个位置的文件:只能检查通过对话上传的图片。",
-    "not_found": "找不到这张图片,可能已经检查完毕并被删除,请重新上传。",
-    "not_a_file": "这不是一个普通文件,无法作为图片检查。",
-    "not_readable": "没有权限读取这个文件。",
-    "too_large": "文件超过 {limit} MB,无法检查。实名认证图片须在 55 KB~5 MB 之间,请用画图等制图工具缩小后另存为 JPG 再上传。",
-    "store_unsafe": "图片临时存放目录不安全(不属于当前用户或是符号链接),已停止处理。请联系管理员检查 {path}。",
+#: The finding of each error code (words in knowledge/findings/images.yml).
+_FINDING_CODES = {
+    "path_not_allowed": "image_store_path_not_allowed",
+    "not_found": "image_store_not_found",
+    "not_a_file": "image_store_not_a_file",
+    "not_readable": "image_store_not_readable",
+    "too_large": "image_store_too_large",
+    "store_unsafe": "image_store_unsafe",
 }
 
 
 class ImageStoreError(Exception):
-    """A refused store operation. `code` is stable; `message` is Chinese text for the user."""
+    """A refused store operation. `code` is stable; `finding` says it to the user (render it)."""
 
     def __init__(self, code: str, **details: object) -> None:
         self.code = code
-        self.message = _MESSAGES[code].format(limit=MAX_STORED_BYTES // (1024 * 1024), **details)
-        super().__init__(f"{code}: {self.message}")
+        if code == "too_large":
+            details["limit_mb"] = MAX_STORED_BYTES // (1024 * 1024)
+        self.finding = finding(_FINDING_CODES[code], **details)
+        super().__init__(f"{code} {details}" if details else code)  # for logs: no sentence in any language
 
 
 def image_dir() -> Path:

@@ -7,8 +7,8 @@ Source (aliyun-realname-failures.zh.txt):
       一致，包括大小写，不要缩写、简写。」「尤其是形近字或同音字是否填写正确，不要使用缩写、简写。」
   注册联系人信息参数错误: 「中国的国家代码为86，建议您使用系统默认值，请勿将国内区号填入国家代码处。」
 
-Findings have a severity: "error" – the source says this is wrong; "check" – probably wrong, the customer should
-compare with the document (we cannot see the document).
+Each check has a severity: "error" – the source says this is wrong; "check" – probably wrong, the customer should
+compare with the document (we cannot see the document). The words are knowledge/findings/names.yml name_*.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+
+from realname.findings import Finding, finding
 
 ERROR = "error"
 CHECK = "check"
@@ -39,11 +41,20 @@ _ABBREVIATIONS = re.compile(
 
 
 @dataclass(frozen=True)
-class Finding:
-    code: str
-    message: str          # Chinese, for the customer
+class NameCheck:
+    finding: Finding      # what is wrong, for the customer (code name_*)
     severity: str = ERROR
     field: str = ""       # "chinese" | "english" | "country_code"
+
+
+def _characters(chars: list[str]) -> Finding:
+    """The characters, quoted and listed (“•”、“・”); a full-width space is named, it cannot be seen."""
+    items = [finding("name_full_width_space") if ch == "\u3000" else finding("name_character", char=ch)
+             for ch in chars]
+    listed = items[-1]
+    for item in reversed(items[:-1]):
+        listed = finding("name_characters", first=item, rest=listed)
+    return listed
 
 
 def _has_cjk(text: str) -> bool:
@@ -55,7 +66,7 @@ def _without_special_characters(text: str) -> str:
 
 
 def check_names(chinese_field: str, english_field: str | None = None, document_is_english: bool = False,
-                certificate_name: str | None = None) -> list[Finding]:
+                certificate_name: str | None = None) -> list[NameCheck]:
     """Findings for 域名持有者名称（中文）/（英文） as typed.
 
     document_is_english: the uploaded document is in English, so the Chinese-name field must hold the English
@@ -63,27 +74,22 @@ def check_names(chinese_field: str, english_field: str | None = None, document_i
     certificate_name: the name as printed on the document, when the customer told us – then the Chinese-name field
         is compared with it strictly.
     """
-    findings: list[Finding] = []
+    findings: list[NameCheck] = []
     chinese = chinese_field or ""
     english = english_field
 
     if not chinese.strip():
-        findings.append(Finding("chinese_empty", "请填写域名持有者名称（中文），需和证件资料上的名称保持严格一致。",
-                                ERROR, "chinese"))
+        findings.append(NameCheck(finding("name_chinese_empty"), ERROR, "chinese"))
         return findings
 
     if chinese != chinese.strip() or _DOUBLE_SPACE.search(chinese):
-        findings.append(Finding("chinese_extra_spaces",
-                                "域名持有者名称（中文）前后或中间有多余的空格，请按证件上的名称填写。", CHECK, "chinese"))
+        findings.append(NameCheck(finding("name_chinese_extra_spaces"), CHECK, "chinese"))
 
     # A look-alike dot where the document most likely prints the separator dot (·)
     look_alike_dots = sorted({ch for ch in chinese if ch in DOT_LOOK_ALIKES})
     if look_alike_dots and _has_cjk(chinese):
-        shown = "、".join(f"“{ch}”" for ch in look_alike_dots)
-        findings.append(Finding(
-            "chinese_dot_variant",
-            f"名称中的{shown}与圆点分隔符号（·）不是同一个字符。域名持有者名称（中文）需和证件资料中的名称保持严格一致，"
-            "请按证件上的符号填写。", CHECK, "chinese"))
+        findings.append(NameCheck(finding("name_chinese_dot_variant", characters=_characters(look_alike_dots)),
+                                  CHECK, "chinese"))
 
     if document_is_english:
         findings.extend(_english_document_findings(chinese, english))
@@ -97,74 +103,52 @@ def check_names(chinese_field: str, english_field: str | None = None, document_i
     return findings
 
 
-def _english_field_findings(english: str) -> list[Finding]:
+def _english_field_findings(english: str) -> list[NameCheck]:
     findings = []
     special = sorted({ch for ch in english if ch in SPECIAL_CHARACTERS + DOT_LOOK_ALIKES})
     if special:
-        shown = "、".join(f"“{ch}”" for ch in special)
-        findings.append(Finding(
-            "english_special_characters",
-            f"域名持有者名称（英文）中含有{shown}，英文字段需删除圆点分隔符号（·）或书名号（《》）符号；"
-            "中文字段仍需和证件资料中的名称保持严格一致。", ERROR, "english"))
+        findings.append(NameCheck(finding("name_english_special_characters", characters=_characters(special)),
+                                  ERROR, "english"))
     full_width = sorted({ch for ch in english if _FULL_WIDTH.match(ch) and ch not in SPECIAL_CHARACTERS})
     if full_width:
-        shown = "、".join("全角空格" if ch == "\u3000" else f"“{ch}”" for ch in full_width)
-        findings.append(Finding(
-            "english_full_width",
-            f"域名持有者名称（英文）中含有全角字符{shown}，请切换到英文输入法，用半角字符填写。", CHECK, "english"))
+        findings.append(NameCheck(finding("name_english_full_width", characters=_characters(full_width)),
+                                  CHECK, "english"))
     return findings
 
 
-def _english_document_findings(chinese: str, english: str | None) -> list[Finding]:
+def _english_document_findings(chinese: str, english: str | None) -> list[NameCheck]:
     findings = []
     if _has_cjk(chinese):
-        findings.append(Finding(
-            "chinese_field_not_english",
-            "提交英文证件时，域名持有者名称（中文）处也需要填写英文，和证件内容保持严格一致，包括大小写，不要缩写、简写。",
-            ERROR, "chinese"))
+        findings.append(NameCheck(finding("name_chinese_field_not_english"), ERROR, "chinese"))
         return findings
     if _FULL_WIDTH_LATIN.search(chinese):
-        findings.append(Finding(
-            "chinese_field_full_width_latin",
-            "域名持有者名称（中文）中的英文字母或数字是全角字符，与英文证件上的名称不一致，请用半角字符按证件填写。",
-            CHECK, "chinese"))
+        findings.append(NameCheck(finding("name_chinese_field_full_width_latin"), CHECK, "chinese"))
     for m in _ABBREVIATIONS.finditer(chinese):
-        findings.append(Finding(
-            "possible_abbreviation",
-            f"名称中的“{m.group(0)}”像是缩写。如果证件上是完整拼写，请按证件填写，不要缩写、简写。", CHECK, "chinese"))
+        findings.append(NameCheck(finding("name_possible_abbreviation", word=m.group(0)), CHECK, "chinese"))
     if english is not None and english.strip():
         expected_english = _without_special_characters(chinese)
         if english.strip() != expected_english.strip() and english.strip().lower() == expected_english.strip().lower():
-            findings.append(Finding(
-                "case_differs",
-                "域名持有者名称的中文字段和英文字段只有大小写不同。请按证件上的大小写填写，包括大小写都需严格一致。",
-                CHECK, "chinese"))
+            findings.append(NameCheck(finding("name_case_differs"), CHECK, "chinese"))
     return findings
 
 
-def _compare_with_certificate(chinese: str, certificate_name: str) -> list[Finding]:
+def _compare_with_certificate(chinese: str, certificate_name: str) -> list[NameCheck]:
     typed, printed = chinese.strip(), certificate_name.strip()
     if typed == printed:
         return []
     if typed.lower() == printed.lower():
-        return [Finding("case_differs_from_certificate",
-                        f"名称的大小写与证件不一致：证件上是“{printed}”。请包括大小写在内严格一致。", ERROR, "chinese")]
-    if " ".join(typed.split()) == " ".join(printed.split()):
-        return [Finding("spaces_differ_from_certificate", f"名称中的空格与证件不一致：证件上是“{printed}”。", ERROR, "chinese")]
-    if unicodedata.normalize("NFKC", typed) == unicodedata.normalize("NFKC", printed):
-        return [Finding("width_differs_from_certificate",
-                        f"名称中的全角/半角符号与证件不一致（例如括号），证件上是“{printed}”，请严格按证件填写。",
-                        ERROR, "chinese")]
-    if _without_special_characters(typed) == _without_special_characters(printed):
-        return [Finding("special_characters_differ_from_certificate",
-                        f"名称中的圆点分隔符号（·）或书名号（《》）与证件不一致，证件上是“{printed}”。"
-                        "域名持有者名称（中文）字段需和证件资料中的名称保持严格一致。", ERROR, "chinese")]
-    if _looks_abbreviated(typed, printed):
-        return [Finding("abbreviated",
-                        f"名称像是证件名称“{printed}”的缩写或简写。请填写完整名称，不要使用缩写、简写。", ERROR, "chinese")]
-    return [Finding("differs_from_certificate",
-                    f"名称与证件上的“{printed}”不一致。请仔细核对，尤其是形近字或同音字，需和证件资料上的名称保持严格一致。",
-                    ERROR, "chinese")]
+        code = "name_case_differs_from_certificate"
+    elif " ".join(typed.split()) == " ".join(printed.split()):
+        code = "name_spaces_differ_from_certificate"
+    elif unicodedata.normalize("NFKC", typed) == unicodedata.normalize("NFKC", printed):
+        code = "name_width_differs_from_certificate"
+    elif _without_special_characters(typed) == _without_special_characters(printed):
+        code = "name_special_characters_differ_from_certificate"
+    elif _looks_abbreviated(typed, printed):
+        code = "name_abbreviated"
+    else:
+        code = "name_differs_from_certificate"
+    return [NameCheck(finding(code, printed=printed), ERROR, "chinese")]
 
 
 def _looks_abbreviated(typed: str, printed: str) -> bool:
@@ -194,25 +178,22 @@ def _is_contraction(short: str, full: str) -> bool:
 CHINA_COUNTRY_CODE = "86"
 
 
-def country_code_problem(text: str, region: str | None = None) -> Finding | None:
+def country_code_problem(text: str, region: str | None = None) -> NameCheck | None:
     """A finding unless the 国家代码 field holds exactly 86, what the source asks: 「中国的国家代码为86,建议您使用
     系统默认值,请勿将国内区号填入国家代码处」. +86, 0086 and 086 (not the default's form), area codes (010, 0755)
     and other codes are all flagged with that advice; the source says nothing else about codes, so no other
     code is called right. `region` is not used: the source gives the same advice to every holder."""
     raw = unicodedata.normalize("NFKC", text or "").strip()
-    advice = "中国的国家代码为86，建议您使用系统默认值。"
     if not raw:
-        return Finding("country_code_empty", "请填写国家代码，" + advice, ERROR, "country_code")
+        return NameCheck(finding("name_country_code_empty"), ERROR, "country_code")
     if raw == CHINA_COUNTRY_CODE:
         return None
     if not re.fullmatch(r"\+?\d+", raw):
-        return Finding("country_code_not_digits", f"国家代码“{raw}”应只包含数字。" + advice, ERROR, "country_code")
-    digits = raw.lstrip("+")
-    if digits.lstrip("0") == CHINA_COUNTRY_CODE:
-        return Finding("country_code_prefixed",
-                       f"国家代码填的是“{raw}”，不是系统默认值。" + advice, ERROR, "country_code")
-    if digits.startswith("0"):
-        return Finding("country_code_is_area_code",
-                       f"“{raw}”是国内区号，不是国家代码。中国的国家代码为86，建议您使用系统默认值，请勿将国内区号填入国家代码处。",
-                       ERROR, "country_code")
-    return Finding("country_code_other", f"国家代码填的是“{raw}”。" + advice, ERROR, "country_code")
+        code = "name_country_code_not_digits"
+    elif raw.lstrip("+").lstrip("0") == CHINA_COUNTRY_CODE:
+        code = "name_country_code_prefixed"
+    elif raw.lstrip("+").startswith("0"):
+        code = "name_country_code_is_area_code"
+    else:
+        code = "name_country_code_other"
+    return NameCheck(finding(code, typed=raw), ERROR, "country_code")

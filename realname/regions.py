@@ -12,11 +12,13 @@ from functools import lru_cache
 import yaml
 
 from realname.documents import KNOWLEDGE_DIR, get_document
+from realname.findings import Finding, finding
 
 SITE_CN = "cn"                       # 阿里云中国站
 SITE_INTERNATIONAL = "international"  # 阿里云国际站
 
-# Advice key for 「否,建议前往国际站注册」; the text is cn_registration.yml → advice.go_international_site.
+# Advice key for 「否,建议前往国际站注册」; its words are the finding region_go_international_site
+# (knowledge/findings/regions.yml).
 ADVICE_GO_INTERNATIONAL = "go_international_site"
 
 # CNNIC suffixes as written in the source, and their IDNA (punycode) forms.
@@ -72,8 +74,8 @@ def cn_site_advice_key(region: str, holder_type: str) -> str | None:
     return None if cn_site_allows(region, holder_type) else ADVICE_GO_INTERNATIONAL
 
 
-def advice_text(key: str) -> str:
-    return registration_table()["advice"][key].strip()
+def advice_finding(key: str) -> Finding:
+    return finding(f"region_{key}")
 
 
 # ---------------------------------------------------------------------------------------------------- domains

@@ -355,12 +355,14 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _masked(data: Any, key: str = "") -> Any:
+def _masked(data: Any, key: str = "", inside: bool = False) -> Any:
+    """Every string under a text or value key masked, however deep (a slot may hold a finding's dict)."""
+    inside = inside or key in MASKED_KEYS
     if isinstance(data, dict):
-        return {name: _masked(value, name) for name, value in data.items()}
+        return {name: _masked(value, name, inside) for name, value in data.items()}
     if isinstance(data, list):
-        return [_masked(value, key) for value in data]
-    if isinstance(data, str) and key in MASKED_KEYS:
+        return [_masked(value, key, inside) for value in data]
+    if isinstance(data, str) and inside:
         return mask_in_text(data)
     return data
 

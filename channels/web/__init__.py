@@ -41,15 +41,8 @@ from channels.images import (
 )
 from channels.log_privacy import short_id
 from channels.rasa_bridge import agent_tracker_store, ask_rasa, request_id
-from channels.rate_limit import (
-    RATE_LIMITED_REPLY,
-    UPLOAD_LIMITED_REPLY,
-    ChannelLimiter,
-    Limits,
-    Verdict,
-    client_address,
-    wait_text,
-)
+from channels.rate_limit import ChannelLimiter, Limits, Verdict, client_address
+from channels.replies import limited_reply, reply, reply_languages
 from channels.settings import cfg_number
 from realname.image_check import sniff_image_format
 from realname import image_store
@@ -77,31 +70,22 @@ SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 #: else (other names, "..", "%2e%2e", absolute paths) is refused before the store is touched.
 COPY_REF_PATTERN = re.compile(r"[0-9a-f]{32}\.jpg")
 
-# Chinese error texts.
+# A broken client's errors, in Chinese; what a customer can meet is in knowledge/findings/channels.yml.
 E_CONTENT_TYPE_JSON = "请求格式错误：请以 JSON 格式（Content-Type: application/json）发送消息。"
 E_BAD_JSON = "请求格式错误：内容不是有效的 JSON。"
 E_NOT_OBJECT = "请求格式错误：请发送形如 {\"sender\": \"...\", \"message\": \"...\"} 的 JSON 对象。"
 E_SENDER = "会话编号无效：请刷新页面后重试。"
-E_EMPTY = "消息不能为空，请输入文字后再发送。"
-E_NOT_TEXT = "消息必须是文字。"
-E_RESERVED = "这个指令只能由系统发送。请直接输入文字，或使用「上传证件照片」按钮。"
 E_BODY_TOO_LARGE = "请求内容过大，请精简后再发送。"
-E_CONTENT_TYPE_UPLOAD = "上传格式错误：请通过页面上的「上传证件照片」按钮上传图片（multipart/form-data）。"
-E_NO_FILE = "没有收到图片，请选择一张证件照片后再上传。"
-E_NOT_IMAGE = "只能上传图片文件（JPG、PNG、BMP、HEIC 或 WebP 格式）。"
 E_COPY_GONE = "副本已过期，请重新上传图片"
-
-
-def _too_long_text(limit: int) -> str:
-    return f"消息过长：最多 {limit} 个字，请精简后再发送。"
+E_CONTENT_TYPE_UPLOAD = "上传格式错误：请通过页面上的「上传证件照片」按钮上传图片（multipart/form-data）。"
 
 
 def _error(message: str, status: int) -> HTTPResponse:
     return response.json({"error": message}, status=status, headers={"Cache-Control": "no-store"}, ensure_ascii=False)
 
 
-def _limited(template: str, verdict: Verdict) -> HTTPResponse:
-    answer = _error(template.format(wait=wait_text(verdict.retry_after)), 429)
+def _limited(kind: str, verdict: Verdict, language: str) -> HTTPResponse:
+    answer = _error(limited_reply(kind, verdict.retry_after, language), 429)
     answer.headers["Retry-After"] = str(max(1, int(verdict.retry_after + 0.999)))
     return answer
 
@@ -118,7 +102,8 @@ def _purge_stale_images() -> None:
 
 
 def _copy_response(ref: str) -> HTTPResponse:
-    """The stored copy `ref` as a one-time JPEG download (deleted here), or a Chinese 404."""
+    """The stored copy `ref` as a one-time JPEG download (deleted here), or a Chinese 404 (the page's link is
+    followed by the page's script, which shows the page's own Chinese text)."""
     if not COPY_REF_PATTERN.fullmatch(ref):
         return _error(E_COPY_GONE, 404)
     try:
@@ -197,18 +182,21 @@ class WebInput(InputChannel):
         if not isinstance(sender, str) or not SENDER_PATTERN.match(sender):
             return None, (E_SENDER, 400)
         message = data.get("message")
-        if message is None:
-            return None, (E_EMPTY, 400)
-        if not isinstance(message, str):
-            return None, (E_NOT_TEXT, 400)
-        text = message.strip()
+        text = message.strip() if isinstance(message, str) else ""
+        # What a customer can meet from here on is said in the customer's language.
+        language = reply_languages.language(self.sender_id(sender), text[:1000])
+        if message is not None and not isinstance(message, str):
+            return None, (reply("channel_message_not_text", language), 400)
         if not text:
-            return None, (E_EMPTY, 400)
+            return None, (reply("channel_message_empty", language), 400)
         if len(text) > self.max_message_chars:
-            return None, (_too_long_text(self.max_message_chars), 413)
+            return None, (reply("channel_message_too_long", language, limit=self.max_message_chars), 413)
         if is_reserved_command(text):
-            return None, (E_RESERVED, 400)
+            return None, (reply("web_reserved_command", language), 400)
         return (sender, text), None
+
+    def language(self, sender: str, text: str = "") -> str:
+        return reply_languages.language(self.sender_id(sender), text)
 
     @staticmethod
     def sender_id(sender: str) -> str:
@@ -245,7 +233,7 @@ class WebInput(InputChannel):
             sender, text = parsed
             verdict = await self.limiter.message(sender, client_address(request))
             if not verdict.allowed:
-                return _limited(RATE_LIMITED_REPLY, verdict)
+                return _limited("message", verdict, self.language(sender, text))
             messages = await ask_rasa(
                 on_new_message, text, sender_id=self.sender_id(sender), input_channel=self.name(),
                 message_id=request_id(request), tracker_store=agent_tracker_store(request),
@@ -265,26 +253,26 @@ class WebInput(InputChannel):
                 return _error(E_SENDER, 400)
             verdict = await self.limiter.upload(sender, client_address(request))
             if not verdict.allowed:
-                return _limited(UPLOAD_LIMITED_REPLY, verdict)
+                return _limited("upload", verdict, self.language(sender))
             files: List[Any] = (request.files.getlist("file") if request.files else None) or []
             if len(files) != 1 or not files[0].body:
-                return _error(E_NO_FILE, 400)
+                return _error(reply("web_no_file", self.language(sender)), 400)
             upload_file = files[0]
             data: bytes = upload_file.body
             if len(data) > self.max_upload_bytes:
-                return _error(image_too_big_text(self.max_upload_bytes), 413)
+                return _error(image_too_big_text(self.max_upload_bytes, self.language(sender)), 413)
             image_format = sniff_image_format(data)
             if image_format not in ACCEPTED_FORMATS:
                 logger.info("web.upload.rejected sender=%s reason=not an accepted image (%s)", short_id(sender),
                             image_format or "unknown")
-                return _error(E_NOT_IMAGE, 415)
+                return _error(reply("web_not_an_image", self.language(sender)), 415)
             filename = (os.path.basename((upload_file.name or "").replace("\\", "/"))[:120]
                         or f"upload.{image_extension(image_format)}")
             try:
                 ref = await save_image(data, filename)
             except Exception as e:  # noqa: BLE001 - the store's errors become a Chinese answer
                 logger.warning("web.upload.rejected sender=%s error=%s", short_id(sender), type(e).__name__)
-                return _error(image_error_text(e), 422)
+                return _error(image_error_text(e, self.language(sender)), 422)
             logger.info("web.upload.saved sender=%s bytes=%d format=%s", short_id(sender), len(data), image_format)
             messages = await ask_rasa(
                 on_new_message,

@@ -1,5 +1,6 @@
 from rasa_sdk.events import SlotSet
 
+from realname.findings import render
 from actions.diagnosis_form import ValidateDiagnosisForm
 from tests.actions.conftest import make_tracker, said
 
@@ -68,13 +69,13 @@ async def test_a_number_is_checked_and_never_kept_in_full(dispatcher, domain):
     result = await FORM.validate_doc_number("11010519491231002X", dispatcher, make_tracker(), domain)
     assert result["doc_number"] == "1101********002X"
     assert "11010519491231002X" not in str(result)
-    assert "正确" in result["number_check"]
+    assert "正确" in render(result["number_check"], "zh")
     assert result["number_holder_type"] == "individual"
 
 
 async def test_a_look_alike_character_is_found(dispatcher, domain):
     result = await FORM.validate_doc_number("11010519491231OO2X", dispatcher, make_tracker(), domain)
-    assert "不正确" in result["number_check"]
+    assert "不正确" in render(result["number_check"], "zh")
 
 
 async def test_a_correction_of_another_fact_is_taken_while_a_question_is_open(dispatcher, domain):

@@ -125,3 +125,58 @@ async def test_a_compliant_picture_gets_no_copy(dispatcher, domain, private_stor
     ref = image_store.save_upload(colour_photo(), "id.jpg")
     await ActionCheckImage().run(dispatcher, make_tracker(slots={"image_ref": ref}, input_channel="web"), domain)
     assert copy_offers(dispatcher) == [] and list(private_store.iterdir()) == []
+
+
+def has_chinese(text: str) -> bool:
+    return any("\u4e00" <= char <= "\u9fff" for char in text)
+
+
+async def test_in_english_a_broken_file_is_explained_in_english(dispatcher, domain, private_store):
+    ref = image_store.save_upload(b"not an image at all", "id.jpg")
+    await ActionCheckImage().run(dispatcher, make_tracker(slots={"image_ref": ref, "language": "en"}), domain)
+    text = dispatcher.messages[0]["text"]
+    assert text.startswith("The picture check found these problems:\n1. This is a text file, not a picture. "
+                           "The file cannot be recognized as a picture")
+    assert not has_chinese(text)
+    assert list(private_store.iterdir()) == []
+
+
+async def test_in_english_a_passing_picture_and_the_notes(dispatcher, domain):
+    ref = image_store.save_upload(colour_photo(), "id.jpg")
+    await ActionCheckImage().run(dispatcher, make_tracker(slots={"image_ref": ref, "language": "en"}), domain)
+    text = dispatcher.messages[0]["text"]
+    assert text.startswith("The picture passed the check: JPEG, 1200×800 pixels")
+    assert "mirrored image" in text and "watermarks" in text and not has_chinese(text)
+
+
+async def test_in_english_the_web_page_offers_the_copy_in_english(dispatcher, domain, private_store):
+    ref = image_store.save_upload(colour_photo("PNG"), "id.jpg")
+    tracker = make_tracker(slots={"image_ref": ref, "language": "en"}, input_channel="web")
+    await ActionCheckImage().run(dispatcher, tracker, domain)
+    text = dispatcher.messages[0]["text"]
+    assert "actually in PNG format" in text and "do not directly modify the image suffix" in text
+    assert "compliant copy has been made" in text and "re-saved as a color JPEG" in text
+    assert "Download compliant copy" in text and "valid for 10 minutes" in text
+    assert not has_chinese(text)
+    assert len(copy_offers(dispatcher)) == 1
+
+
+async def test_in_english_elsewhere_the_text_says_where_to_get_a_copy(dispatcher, domain):
+    ref = image_store.save_upload(colour_photo("PNG"), "id.jpg")
+    tracker = make_tracker(slots={"image_ref": ref, "language": "en"}, input_channel="dingtalk")
+    await ActionCheckImage().run(dispatcher, tracker, domain)
+    text = dispatcher.messages[0]["text"]
+    assert "web help page" in text and "bin/check-image --fix" in text and not has_chinese(text)
+
+
+async def test_in_english_refusals_and_the_request_for_a_picture(dispatcher, domain, tmp_path, private_store):
+    outside = tmp_path / "secret.jpg"
+    outside.write_bytes(colour_photo())
+    await ActionCheckImage().run(
+        dispatcher, make_tracker(f"check {outside}", intent="check_image", slots={"language": "en"}), domain)
+    await ActionCheckImage().run(
+        dispatcher, make_tracker("check my photo", intent="check_image", slots={"language": "en"}), domain)
+    refused, ask = (message["text"] for message in dispatcher.messages)
+    assert "only pictures uploaded in the conversation can be checked" in refused
+    assert "Upload picture" in ask and str(private_store) in ask and "deleted right after the check" in ask
+    assert not has_chinese(refused + ask)

@@ -9,10 +9,12 @@ from channels.images import (
     check_image_text,
     image_error_text,
     image_extension,
+    image_too_big_text,
     is_reserved_command,
     picture_to_check_text,
 )
 from channel_fakes import make_image
+from realname.findings import finding, render
 from realname.image_check import sniff_image_format
 
 AVIF_HEAD = b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf" + b"\x00" * 64
@@ -33,20 +35,40 @@ def test_user_cannot_type_the_reserved_check_image_command():
     assert not is_reserved_command("库中无此号")
 
 
-def test_image_error_text_prefers_the_stores_chinese_message():
+def test_image_error_text_prefers_the_errors_own_finding():
     class StoreError(ValueError):
-        user_message = "图片太小，请上传 55 KB 以上的照片。"
+        finding = finding("image_store_not_readable")
 
-    assert image_error_text(StoreError("too small")) == "图片太小，请上传 55 KB 以上的照片。"
-    assert "证件照片" in image_error_text(ValueError("bad image"))
-    assert "稍后再试" in image_error_text(OSError("disk full"))
+    assert image_error_text(StoreError("unreadable")) == "没有权限读取这个文件。"
+    assert image_error_text(ValueError("bad image")) == (
+        "这张图片无法使用：请上传清晰、完整的证件照片（JPG、PNG、BMP、HEIC 或 WebP 格式，55 KB 到 5 MB）。")
+    assert image_error_text(OSError("disk full")) == "图片保存失败，请稍后再试；如需人工帮助，请回复「转人工」。"
 
 
 def test_image_error_text_uses_image_store_errors():
     from realname import image_store
 
     err = image_store.ImageStoreError("too_large")
-    assert image_error_text(err) == err.message
+    assert image_error_text(err) == render(err.finding, "zh")
+    assert image_error_text(err).startswith("文件超过 20 MB,无法检查。")
+
+
+def has_chinese(text):
+    return any("\u4e00" <= char <= "\u9fff" for char in text)
+
+
+def test_upload_errors_in_english():
+    from realname import image_store
+
+    stored = image_error_text(image_store.ImageStoreError("too_large"), "en")
+    assert "larger than 20 MB" in stored and not has_chinese(stored)
+    unusable = image_error_text(ValueError("bad image"), "en")
+    assert "cannot be used" in unusable and "JPG, PNG, BMP, HEIC or WebP" in unusable and not has_chinese(unusable)
+    failed = image_error_text(OSError("disk full"), "en")
+    assert "could not be saved" in failed and "talk to a human" in failed and not has_chinese(failed)
+    assert image_too_big_text(20 * 1024 * 1024) == "图片过大：最大 20 MB，请压缩后重新上传。"
+    assert image_too_big_text(20 * 1024 * 1024, "en") == (
+        "The picture is too large: 20 MB at most. Please compress it and upload it again.")
 
 
 def test_one_sniffer_names_formats_and_extensions():
@@ -74,7 +96,7 @@ async def test_save_image_stores_through_image_store(tmp_path, monkeypatch):
     image_store.discard(ref)
 
 
-async def _run_path(download, monkeypatch, max_bytes=1000):
+async def _run_path(download, monkeypatch, max_bytes=1000, **language):
     said, stored = [], []
 
     async def say(text):
@@ -86,7 +108,7 @@ async def _run_path(download, monkeypatch, max_bytes=1000):
 
     monkeypatch.setattr(images, "save_image", fake_save)
     text = await picture_to_check_text(download, channel="dingtalk", picture_id="CODE", user="u", max_bytes=max_bytes,
-                                       say=say)
+                                       say=say, **language)
     return text, said, stored
 
 
@@ -114,3 +136,36 @@ async def test_picture_path_tells_the_user_about_a_picture_over_the_limit(monkey
     for download, reply in ((too_large, "图片过大"), (failing, "图片没有处理成功"), (big, "图片过大")):
         text, said, stored = await _run_path(download, monkeypatch)
         assert text is None and stored == [] and reply in said[0]
+        if download is failing:
+            assert said == ["图片没有处理成功，请稍后重试，或在网页帮助页面上传证件照片。"]
+
+
+@pytest.mark.asyncio
+async def test_picture_path_answers_in_the_language_it_is_given(monkeypatch):
+    async def failing():
+        raise DeliveryError("download", "HTTP 500", 3)
+
+    async def big():
+        return b"\xff\xd8\xff" + b"\x00" * 2000
+
+    async def unsafe_store(data, filename):
+        from realname import image_store
+
+        raise image_store.ImageStoreError("store_unsafe", path="/tmp/x")
+
+    for download, reply in ((failing, "could not be processed"), (big, "too large")):
+        text, said, stored = await _run_path(download, monkeypatch, language="en")
+        assert text is None and reply in said[0] and not has_chinese(said[0])
+
+    said = []
+
+    async def say(text):
+        said.append(text)
+
+    async def small():
+        return b"\xff\xd8\xff" + b"\x00" * 20
+
+    monkeypatch.setattr(images, "save_image", unsafe_store)
+    assert await picture_to_check_text(small, channel="wecom", picture_id="P", user="u", max_bytes=1000, say=say,
+                                       language="en") is None
+    assert "not safe" in said[0] and "/tmp/x" in said[0] and not has_chinese(said[0])

@@ -155,6 +155,18 @@ def test_a_web_message_over_the_limit_is_refused_in_chinese(stack):
     assert r.status_code == 413 and "消息过长" in r.json()["error"]
 
 
+def test_an_english_customer_is_refused_in_english(stack):
+    r = rest(stack.url, new_sender(), "Certificate number cannot be found. " * 200)
+    assert r.status_code == 413 and text_of(r).startswith("The message is too long: 5000 characters at most.")
+    # On the web page, a bare number after an English answer is refused in English too.
+    sender = "web" + uuid.uuid4().hex
+    first = requests.post(stack.url + "/webhooks/web/webhook", json={"sender": sender, "message": "Certificate number "
+                          "cannot be found"}, timeout=60)
+    assert first.status_code == 200 and first.json()[0]["text"].isascii()
+    r = requests.post(stack.url + "/webhooks/web/webhook", json={"sender": sender, "message": "1" * 5001}, timeout=10)
+    assert r.status_code == 413 and r.json()["error"].startswith("The message is too long")
+
+
 # ------------------------------------------------------------------------------------------ rates
 
 def test_a_flooding_sender_gets_429_in_chinese_and_its_conversation_goes_on(locked_stack):

@@ -5,7 +5,9 @@ import logging
 import pytest
 
 from channels.rasa_bridge import ask_rasa
-from channels.replies import FALLBACK_REPLY
+from channels.replies import reply
+
+FALLBACK_REPLY = reply("channel_fallback", "zh")
 
 
 @pytest.mark.asyncio
@@ -55,8 +57,24 @@ async def test_a_failure_is_answered_in_the_language_the_customer_wrote_in():
 
     english = await ask_rasa(on_new_message, "Certificate number cannot be found", "web-abc", "web")
     assert english[0]["text"].startswith("Sorry, your message could not be handled")
-    number_only = await ask_rasa(on_new_message, "11010519491231002X", "web-abc", "web")
+    number_only = await ask_rasa(on_new_message, "11010519491231002X", "web-new-sender", "web")
     assert number_only[0]["text"] == FALLBACK_REPLY  # nothing to tell: Chinese, the default
+    assert FALLBACK_REPLY.startswith("抱歉，系统暂时无法处理您的消息")
+
+
+@pytest.mark.asyncio
+async def test_a_failure_after_an_english_answer_is_in_english_even_for_a_bare_number():
+    async def answers_in_english(message):
+        await message.output_channel.send_text_message(message.sender_id, "Which document type did you submit?")
+
+    async def fails(message):
+        raise RuntimeError("boom")
+
+    await ask_rasa(answers_in_english, "Certificate number cannot be found", "web-en-customer", "web")
+    out = await ask_rasa(fails, "11010519491231002X", "web-en-customer", "web")
+    assert out[0]["text"].startswith("Sorry, your message could not be handled")
+    other = await ask_rasa(fails, "11010519491231002X", "web-zh-customer", "web")
+    assert other[0]["text"] == FALLBACK_REPLY
 
 
 class SlowHealth:

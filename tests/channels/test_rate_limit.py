@@ -1,7 +1,8 @@
 """channels.rate_limit: the GCRA limit in memory, the settings, and one "too fast" notice per window."""
 import pytest
 
-from channels.rate_limit import ChannelLimiter, Limits, MemoryStore, wait_text
+from channels.rate_limit import ChannelLimiter, Limits, MemoryStore
+from channels.replies import limited_reply
 
 
 class Clock:
@@ -75,7 +76,9 @@ def test_a_chat_app_is_told_once_per_window():
     assert limiter.first_refusal("u", clock)
 
 
-def test_wait_text_is_chinese_and_rounds_up():
-    assert wait_text(2.1) == "3秒"
-    assert wait_text(0.01) == "1秒"
-    assert wait_text(75) == "2分钟"
+def test_limited_replies_round_the_wait_up_in_the_customers_language():
+    assert limited_reply("message", 2.1, "zh") == "您发送消息太频繁了，请3秒后再发。之前的对话进度都还在，稍后接着回复即可。"
+    assert "请1秒后再上传" in limited_reply("upload", 0.01, "zh")
+    assert "请2分钟后再发" in limited_reply("message", 75, "zh")
+    assert limited_reply("message", 2.1, "en").startswith("You are sending messages too often. Please wait 3 s ")
+    assert "wait 2 min before uploading" in limited_reply("upload", 75, "en")

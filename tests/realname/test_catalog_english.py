@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from realname.catalog import NEXT_BUTTONS, NEXT_BUTTONS_EN, load_catalog
+from realname.catalog import load_catalog, next_buttons
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = load_catalog()
@@ -124,8 +124,9 @@ def test_text_helpers_pick_the_language():
 
 
 def test_english_buttons_and_heading_match_the_chinese_ones():
-    assert [button["payload"] for button in NEXT_BUTTONS_EN] == [button["payload"] for button in NEXT_BUTTONS]
-    for text in [button["title"] for button in NEXT_BUTTONS_EN] + [load_catalog().says("fix_heading", "en")]:
+    assert [button["payload"] for button in next_buttons("en")] == [button["payload"] for button in next_buttons("zh")]
+    assert next_buttons("zh")[1] == {"title": "转人工", "payload": "/ask_human"}
+    for text in [button["title"] for button in next_buttons("en")] + [load_catalog().says("fix_heading", "en")]:
         assert text and not CJK.findall(text)
 
 

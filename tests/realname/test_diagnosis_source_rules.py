@@ -8,14 +8,10 @@ from pathlib import Path
 import pytest
 
 from realname import diagnosis
+from realname.findings import render
 
 TODAY = date(2026, 11, 29)
 SOURCE = (Path(__file__).parents[2] / "knowledge" / "sources" / "aliyun-realname-failures.zh.txt").read_text("utf-8")
-
-
-@pytest.fixture(autouse=True)
-def fixed_today(monkeypatch):
-    monkeypatch.setenv("REALNAME_TODAY", TODAY.isoformat())
 
 
 def quoted(sentence: str) -> str:
@@ -170,7 +166,7 @@ def test_a_credit_code_with_one_look_alike_letter_gets_the_corrected_code_in_ful
     from stdnum.cn import uscc
     assert uscc.is_valid(valid)
     typed = valid[:13] + "O" + valid[14:]  # 0 → O at position 14
-    check = diagnosis.number_slots(typed, TODAY)["number_check"]
+    check = render(diagnosis.number_slots(typed, TODAY)["number_check"], "zh")
     assert typed in check
     assert check.count(valid) == 1 and f"改正后的代码是 {valid}" in check
 
@@ -178,8 +174,9 @@ def test_a_credit_code_with_one_look_alike_letter_gets_the_corrected_code_in_ful
 def test_a_resident_id_stays_masked_and_the_reply_names_the_position_and_the_change():
     valid = "11010519491231002X"
     typed = valid[:14] + "O" + valid[15:]  # the 15th character, a 0, typed as the letter O
-    check = diagnosis.number_slots(typed, TODAY)["number_check"]
-    assert valid not in check and typed not in check
+    slot = diagnosis.number_slots(typed, TODAY)["number_check"]
+    check = render(slot, "zh")
+    assert valid not in str(slot) and typed not in str(slot)
     assert "第15位" in check and "“O”" in check and "“0”" in check
     assert check.count("第15位") == 1
 
@@ -208,7 +205,8 @@ def test_the_cn_site_step_lists_the_rows_of_the_source_table_and_only_for_cnnic_
 def test_project_limits_are_worded_as_advice():
     from realname import dates
     soon = dates.expiry_advice(date(2026, 12, 10), TODAY)
-    assert soon.status == "expiring_soon" and "建议" in soon.message
+    assert soon.status == "expiring_soon" and "建议" in soon.finding.text("zh")
+    assert "we recommend" in soon.finding.text("en").lower()
 
 
 def test_the_source_caveats_are_kept():

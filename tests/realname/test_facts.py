@@ -217,7 +217,7 @@ def test_extract_facts_date_problems(text, kind):
     problem = extract_facts(text, TODAY)["date_problem"]
     assert isinstance(problem, DateProblem)
     assert problem.kind == kind
-    assert problem.message
+    assert problem.finding.text("zh") and problem.finding.text("en")
 
 
 def test_expiry_in_the_future_is_no_problem():

@@ -19,19 +19,31 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
 from realname import image_check  # noqa: E402
+from realname.findings import finding, render  # noqa: E402
 from realname.image_check import (  # noqa: E402
     MAX_UPLOAD_BYTES,
     MIN_UPLOAD_BYTES,
     PROBLEM_CODES,
     build_compliant_copy,
     check_image,
-    describe,
     make_compliant_copy,
-    manual_check_notes,
 )
 
 SOURCE_TEXT = (REPO_ROOT / "knowledge" / "sources" / "aliyun-realname-failures.zh.txt").read_text(encoding="utf-8")
 CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def describe(report, language="zh") -> list[str]:
+    """The report's findings as the customer reads them."""
+    return [render(found, language) for found in image_check.describe(report)]
+
+
+def manual_check_notes(report, language="zh") -> list[str]:
+    return [render(found, language) for found in image_check.manual_check_notes(report)]
+
+
+def reason(result, language="zh") -> str:
+    return render(result.finding, language)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -595,7 +607,7 @@ def test_copy_of_too_large_bmp_keeps_every_pixel(document):
 def test_copy_lowers_quality_first_then_scales_down_only_as_needed(document, monkeypatch):
     monkeypatch.setattr(image_check, "MAX_UPLOAD_BYTES", 200_000)
     result = build_compliant_copy(encode(document, "PNG"), "scan.png")
-    assert result.data is not None, result.reason
+    assert result.data is not None, result.reason_code
     assert len(result.data) <= 200_000
     assert result.quality == image_check.COPY_QUALITIES[-1]  # lowest quality reached before scaling
     picture = Image.open(io.BytesIO(result.data))
@@ -638,7 +650,7 @@ def test_copy_refuses_when_55_kb_cannot_be_reached_without_upscaling():
     result = build_compliant_copy(data, "scan.png")
     assert result.data is None
     assert result.reason_code == "cannot_reach_min_size"
-    assert "放大" in result.reason
+    assert "放大" in reason(result)
     assert make_compliant_copy(data, "scan.png") is None
 
 
@@ -658,7 +670,7 @@ def test_no_copy_when_content_is_the_problem(document, make, code):
     assert code in result.report.problems
     assert result.data is None
     assert result.reason_code == "not_fixable"
-    assert CJK.search(result.reason)
+    assert CJK.search(reason(result))
     assert make_compliant_copy(data, "scan.jpg") is None
 
 
@@ -670,7 +682,7 @@ def test_no_copy_for_non_pictures_and_oversized_input():
 def test_no_copy_needed_for_a_compliant_picture(document_jpeg):
     result = build_compliant_copy(document_jpeg, "scan.jpg")
     assert (result.data, result.reason_code) == (None, "already_compliant")
-    assert "无需转换" in result.reason
+    assert "无需转换" in reason(result)
 
 
 def test_no_copy_for_transparent_picture(document):
@@ -686,3 +698,93 @@ def test_no_copy_for_multi_page_tiff():
     data = encode(pages[0], "TIFF", save_all=True, append_images=pages[1:])
     result = build_compliant_copy(data, "scan.tif")
     assert result.reason_code == "multi_frame"
+
+
+# ----------------------------------------------------------------------------------------------
+# Findings: codes and parameters, and the English words
+# ----------------------------------------------------------------------------------------------
+
+
+def test_findings_carry_codes_and_language_neutral_parameters():
+    small = check_image(encode(make_document(1000, 700, noise=0), "JPEG", quality=20), "scan.jpg")
+    (found,) = image_check.describe(small)
+    assert found.code == "image_size_too_small"
+    assert found.params == {"size_kb": round(small.size_bytes / 1024, 1), "min_bytes": MIN_UPLOAD_BYTES}
+
+    low = check_image(encode(make_document(900, 560), "JPEG", quality=90), "scan.jpg")
+    assert image_check.describe(low) == [
+        finding("image_low_resolution", width=900, height=560, min_short_side=600)]
+
+    empty = image_check.describe(check_image(b"", "empty.jpg"))
+    assert empty == [finding("image_not_an_image", kind=finding("image_kind_empty"))]
+
+
+def test_english_broken_picture(document):
+    complete = encode(document, "JPEG", quality=90)
+    report = check_image(complete[: len(complete) // 2], "scan.jpg")
+    (message,) = describe(report, "en")
+    assert "incomplete or damaged" in message and "JPEG" in message and "scan or photograph" in message
+    assert not CJK.search(message)
+
+    (pdf,) = describe(check_image(b"%PDF-1.7\n" + bytes(70_000), "license.pdf"), "en")
+    assert pdf.startswith("This is a PDF document, not a picture. The file cannot be recognized as a picture")
+    assert "JPG, JPEG, PNG, BMP, HEIC and WebP" in pdf and not CJK.search(pdf)
+    (unknown,) = describe(check_image(random.Random(1).randbytes(80_000), "photo.jpg"), "en")
+    assert unknown.startswith("The file cannot be recognized as a picture") and not CJK.search(unknown)
+
+
+def test_english_too_small_picture_and_low_resolution():
+    data = encode(make_document(1000, 700, noise=0), "JPEG", quality=20)
+    (message,) = describe(check_image(data, "scan.jpg"), "en")
+    assert f"{len(data) / 1024:.1f} KB" in message and "below the 55 KB minimum" in message
+    assert "56,320 bytes" in message and "do not enlarge the picture" in message
+    assert not CJK.search(message)
+
+    (low,) = describe(check_image(encode(make_document(900, 560), "JPEG", quality=90), "scan.jpg"), "en")
+    assert "900×560 pixels" in low and "600" in low and "We recommend" in low and not CJK.search(low)
+
+
+def test_english_unsupported_format_and_renamed_suffix(document, heic_bytes):
+    report = check_image(encode(make_document(1000, 700), "GIF"), "scan.jpg")
+    messages = describe(report, "en")
+    unsupported = messages[report.problems.index("format_unsupported")]
+    assert "real format is GIF" in unsupported and "drawing tool" in unsupported
+    assert "do not directly modify the image suffix" in unsupported
+    mismatch = messages[report.problems.index("extension_mismatch")]
+    assert mismatch.startswith("The file name extension is “.jpg”, but the picture is actually in GIF format")
+
+    (renamed,) = describe(check_image(heic_bytes, "IMG_0002.jpg"), "en")
+    assert "HEIC/HEIF" in renamed and "suffix was changed" in renamed
+    (no_extension,) = describe(check_image(encode(document, "JPEG", quality=90), "scan"), "en")
+    assert no_extension.startswith("The file has no extension, and the picture is actually in JPEG format")
+    assert not any(CJK.search(text) for text in messages + [renamed, no_extension])
+
+
+def test_english_mirror_and_completeness_notes(document_jpeg):
+    mirror, completeness = manual_check_notes(check_image(document_jpeg, "scan.jpg"), "en")
+    assert "mirrored image cannot be detected" in mirror and "reads backwards" in mirror
+    assert "use another phone or camera" in mirror and "scanned color copy" in mirror
+    assert "watermarks" in completeness and "borders" in completeness and "Photoshop" in completeness
+    assert not CJK.search(mirror + completeness)
+
+
+def test_english_of_every_problem_has_no_chinese():
+    for code in PROBLEM_CODES:
+        for fmt, extension in (("PNG", ".jpg"), ("GIF", ""), ("JPEG", ".txt")):
+            report = check_image(b"", "x.jpg")
+            report.problems, report.format, report.extension = [code], fmt, extension
+            report.width, report.height = 500, 400
+            (message,) = describe(report, "en")
+            assert message and not CJK.search(message), code
+
+
+def test_english_reasons_for_no_copy(document):
+    result = build_compliant_copy(encode(document.convert("L").filter(ImageFilter.GaussianBlur(6)), "PNG"), "scan.jpg")
+    assert result.reason_code == "not_fixable"
+    assert result.finding.code == "image_copy_not_fixable"
+    zh, en = reason(result), reason(result, "en")
+    assert "图片是黑白(灰度)的;图片模糊。" in zh
+    assert "made automatically: the picture is black and white (grayscale); the picture is blurry." in en
+    assert not CJK.search(en)
+    already = build_compliant_copy(encode(document, "JPEG", quality=90), "scan.jpg")
+    assert "needs no conversion" in reason(already, "en")

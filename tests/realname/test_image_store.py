@@ -16,6 +16,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
 from realname import image_store  # noqa: E402
+from realname.findings import render  # noqa: E402
 from realname.image_check import check_image  # noqa: E402
 from realname.image_store import ImageStoreError  # noqa: E402
 
@@ -38,7 +39,7 @@ def small_png() -> bytes:
 def error_code(call, *args) -> str:
     with pytest.raises(ImageStoreError) as raised:
         call(*args)
-    assert any(CJK_CHAR <= char <= "\u9fff" for char in raised.value.message)  # Chinese for users
+    assert any(CJK_CHAR <= char <= "\u9fff" for char in render(raised.value.finding, "zh"))  # Chinese for users
     return raised.value.code
 
 
@@ -203,3 +204,30 @@ def test_read_file_bounded_reads_anywhere_with_the_same_bound(tmp_path):
     assert image_store.read_file_bounded(anywhere) == b"12345"
     assert error_code(image_store.read_file_bounded, anywhere, 4) == "too_large"
     assert error_code(image_store.read_file_bounded, tmp_path / "missing.jpg") == "not_found"
+
+
+def has_chinese(text: str) -> bool:
+    return any(CJK_CHAR <= char <= "\u9fff" for char in text)
+
+
+def test_errors_carry_a_finding_with_chinese_and_english_words(store, tmp_path):
+    with pytest.raises(ImageStoreError) as raised:
+        image_store.load(str(tmp_path / "secret.jpg"))
+    assert raised.value.code == "path_not_allowed"
+    assert raised.value.finding.code == "image_store_path_not_allowed"
+    assert render(raised.value.finding, "zh") == "不能读取这个位置的文件:只能检查通过对话上传的图片。"
+    english = render(raised.value.finding, "en")
+    assert "only pictures uploaded in the conversation" in english and not has_chinese(english)
+
+    too_large = ImageStoreError("too_large")
+    assert too_large.finding.params == {"limit_mb": 20}
+    assert render(too_large.finding, "zh").startswith("文件超过 20 MB,无法检查。实名认证图片须在 55 KB~5 MB 之间")
+    english = render(too_large.finding, "en")
+    assert "larger than 20 MB" in english and "between 55 KB and 5 MB" in english and not has_chinese(english)
+
+    unsafe = ImageStoreError("store_unsafe", path="/tmp/realname-images-0")
+    assert unsafe.finding.params == {"path": "/tmp/realname-images-0"}
+    assert "administrator" in render(unsafe.finding, "en") and "/tmp/realname-images-0" in render(unsafe.finding, "en")
+    with pytest.raises(ImageStoreError) as missing:
+        image_store.load("0" * 32 + ".jpg")
+    assert "cannot be found" in render(missing.value.finding, "en")

@@ -8,7 +8,7 @@ from realname.regions import (
     ADVICE_GO_INTERNATIONAL,
     SITE_CN,
     SITE_INTERNATIONAL,
-    advice_text,
+    advice_finding,
     cn_site_advice_key,
     cn_site_allows,
     cn_site_source_cell,
@@ -90,10 +90,13 @@ def test_advice_key(region, organisation, individual):
     assert cn_site_advice_key(region, "individual") == (None if individual else ADVICE_GO_INTERNATIONAL)
 
 
-def test_advice_text_is_from_the_source():
-    text = advice_text(ADVICE_GO_INTERNATIONAL)
+def test_the_advice_is_from_the_source_in_both_languages():
+    advice = advice_finding(ADVICE_GO_INTERNATIONAL)
+    text = advice.text("zh")
     assert "国际站" in text and "具体请以CNNIC审核规则为准" in text
     assert "具体请以CNNIC审核规则为准" in SOURCE
+    english = advice.text("en")
+    assert "international site" in english and "CNNIC's review rules prevail" in english
 
 
 @pytest.mark.parametrize("region, holder_type", [("香港", "individual"), ("中国内地", "company"), ("", "individual")])
