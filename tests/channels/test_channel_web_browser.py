@@ -295,6 +295,34 @@ def test_errors_are_shown_in_chinese(page_factory):
     page.wait_for_selector("text=网络连接失败")
 
 
+def test_the_page_follows_the_language_the_assistant_answers_in(page_factory):
+    page = page_factory()
+    assert page.locator("#send").inner_text() == "发送" and page.locator("#language").inner_text() == "English"
+
+    # An English customer: English answers, and the page's own words follow.
+    sent, answer = send_and_wait(page, "Certificate number cannot be found")
+    assert answer[0]["text"].isascii()
+    assert page.locator("#send").inner_text() == "Send"
+    assert page.locator("#human").inner_text() == "Talk to a human"
+    assert page.locator("h1").inner_text() == "Domain name real-name verification rejected?"
+    assert page.get_attribute("#input", "placeholder").startswith("Type the rejection reason")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    before = page.locator("#messages .msg.error").count()
+    page.fill("#input", "a" * 5001)
+    page.press("#input", "Enter")
+    page.wait_for_function("n => document.querySelectorAll('#messages .msg.error').length > n", arg=before)
+    assert page.locator("#messages .msg.error").last.inner_text().startswith("The message is too long: 5000")
+
+    # Kept across a reload; the language button asks the assistant for Chinese, and the page follows it.
+    page.reload()
+    page.wait_for_selector("#messages .msg.bot")
+    assert page.locator("#send").inner_text() == "Send"
+    sent, answer = click_and_wait(page, page.locator("#language"))
+    assert sent == "中文"
+    assert page.locator("#send").inner_text() == "发送" and page.locator("#language").inner_text() == "English"
+    assert any("\u4e00" <= c <= "\u9fff" for c in answer[0]["text"])
+
+
 def test_phone_sized_screen(page_factory, tmp_path):
     page = page_factory(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
