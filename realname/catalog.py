@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass, field
+import re
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
@@ -90,6 +91,15 @@ class Catalog:
     def reason(self, intent: str) -> Optional[Reason]:
         return self.reasons.get(intent)
 
+    def reason_quoted_in(self, text: str) -> Optional[Reason]:
+        """The reason one of whose official messages (zh or en) `text` contains, ignoring spaces, punctuation,
+        case and script; None when the text quotes none (a reason the catalog does not know by its words)."""
+        plain = _comparable(text)
+        for reason in self.reasons.values():
+            if any(_comparable(message) in plain for message in (*reason.messages_zh, *reason.messages_en)):
+                return reason
+        return None
+
     def describe_intent(self, intent: str) -> Optional[str]:
         """A short Chinese description of any intent, for "did you mean" buttons."""
         reason = self.reasons.get(intent)
@@ -103,6 +113,12 @@ class Catalog:
         if reason:
             return reason.label_en
         return self.other_intents_en.get(intent)
+
+
+def _comparable(text: str) -> str:
+    from realname.chinese_script import to_simplified
+
+    return re.sub(r"[\W_]+", "", to_simplified(text or "")).lower()
 
 
 def _load_yaml(name: str) -> Any:
@@ -181,7 +197,3 @@ def next_buttons(language: str = "zh") -> List[Dict[str, str]]:
     """The buttons offered after every explanation (catalog texts `next_buttons`)."""
     return [dict(button) for button in load_catalog().says("next_buttons", language)]
 
-
-def render_fix(reason: Reason, facts: Mapping[str, Any], findings: Sequence[str] = ()) -> str:
-    """The general fix: findings from the rules first, then the catalog steps that apply."""
-    return fix_text(list(findings) + [step.says for step in reason.steps_for(facts)])

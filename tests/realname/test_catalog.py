@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from realname.catalog import load_catalog, render_fix, reason_line
+from realname.catalog import fix_text, load_catalog, reason_line
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ROOT / "knowledge" / "sources"
@@ -97,7 +97,7 @@ def test_every_reason_has_a_test_story(intent):
 
 def test_rendered_fix_is_numbered_steps_from_the_catalog():
     reason = CATALOG.reason("fail_contact_param")
-    fix = render_fix(reason, {})
+    fix = fix_text([step.says for step in reason.steps_for({})])
     assert fix.startswith("处理方法：\n1. ")
     assert reason.steps[0].says in fix
     assert reason_line(reason).startswith("【注册联系人信息参数错误】")
@@ -105,9 +105,10 @@ def test_rendered_fix_is_numbered_steps_from_the_catalog():
 
 def test_conditional_steps_follow_known_facts():
     reason = CATALOG.reason("fail_cert_missing")
-    individual = render_fix(reason, {"holder_type": "individual"})
-    organisation = render_fix(reason, {"holder_type": "organisation"})
-    general = render_fix(reason, {})
+    individual, organisation, general = (
+        fix_text([step.says for step in reason.steps_for(facts)])
+        for facts in ({"holder_type": "individual"}, {"holder_type": "organisation"}, {})
+    )
     assert "身份证或护照" in individual and "营业执照" not in individual
     assert "营业执照" in organisation and "护照" not in organisation
     assert "护照" in general and "营业执照" in general
@@ -125,3 +126,14 @@ def test_the_form_can_ask_every_fact_it_may_need():
     responses = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
     asked = sorted(name for name in responses if name.startswith("utter_ask_"))
     assert asked == sorted(f"utter_ask_{fact}" for fact in FACTS)
+
+
+def test_a_text_quoting_an_official_message_names_its_reason():
+    assert CATALOG.reason_quoted_in("审核失败：证件电子信息核验不合格。").intent == "fail_cert_data_check"
+    assert CATALOG.reason_quoted_in("庫中無此號").intent == "fail_number_not_found"  # traditional script
+    assert CATALOG.reason_quoted_in(
+        "Verification failed due to invalid certificate information.").intent == "fail_cert_data_check"
+    # reasons the registrar gives that the catalog does not know by their words
+    assert CATALOG.reason_quoted_in("审核失败，所有者（中文）字段必须包含中文字符。") is None
+    assert CATALOG.reason_quoted_in("请上传55K-1M的jpg或者bmp图片") is None
+    assert CATALOG.reason_quoted_in("") is None
