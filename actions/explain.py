@@ -27,7 +27,8 @@ class ActionStartDiagnosis(Action):
         facts = {**known_facts(tracker), **found}
         events = [SlotSet("failure_reason", intent)] + [SlotSet(name, value) for name, value in found.items()]
         lang = language(tracker)
-        if not diagnosis.questions_for(intent, facts, today()):
+        questions = diagnosis.questions_for(intent, facts, today())
+        if not questions:
             # nothing to ask: the exact fix follows at once (action_explain_failure)
             dispatcher.utter_message(text=reason_line(reason, lang))
             return events + [SlotSet("shown_steps", None)]
@@ -36,7 +37,7 @@ class ActionStartDiagnosis(Action):
         lines = diagnosis.first_lines(intent, facts, today(), lang)
         text = reason_line(reason, lang) + ("\n" + fix_text(lines, lang) if lines else "")
         dispatcher.utter_message(text=text)
-        dispatcher.utter_message(text=diagnosis.check_offer(intent, facts, today(), lang))
+        dispatcher.utter_message(text=diagnosis.check_offer(questions, lang))
         return events + [SlotSet("shown_steps", lines)]
 
 

@@ -469,11 +469,11 @@ def first_lines(intent: str, known: Mapping[str, Any], on: date, language: str =
     return [render(item, language) for item in found.values()] + [step.text(language) for step in ordered[:FIRST_STEPS]]
 
 
-def check_offer(intent: str, known: Mapping[str, Any], on: date, language: str = "zh") -> str:
-    """The questions offered as a way to check the customer's case, naming what they check."""
+def check_offer(questions: Sequence[str], language: str = "zh") -> str:
+    """The questions (questions_for's facts) offered as a way to check the customer's case, naming what they check."""
     catalog = load_catalog()
     labels = catalog.says("fact_labels", language)
-    topics = catalog.says("topic_separator", language).join(labels[fact] for fact in questions_for(intent, known, on))
+    topics = catalog.says("topic_separator", language).join(labels[fact] for fact in questions)
     return catalog.says("check_offer", language).format(topics=topics)
 
 

@@ -117,7 +117,7 @@ def test_the_first_reply_keeps_what_the_rules_found_in_the_message():
 
 
 def test_the_check_offer_names_what_the_questions_check_and_says_each_can_be_skipped():
-    offer = diagnosis.check_offer("fail_cert_type_or_number", {}, TODAY)
+    offer = diagnosis.check_offer(diagnosis.questions_for("fail_cert_type_or_number", {}, TODAY))
     assert offer.startswith("回答几个问题，我可以帮您核对证件类型、所属区域、持有者类型、证件号码")
     assert "跳过" in offer
 
