@@ -21,6 +21,7 @@ import base64
 import binascii
 import hashlib
 import logging
+import os
 import re
 import struct
 import time
@@ -88,6 +89,16 @@ class WeComCrypto:
         expected = self.signature(timestamp, nonce, encrypt)
         if not constant_time_equals(expected, (msg_signature or "").lower()):
             raise WeComCryptoError("bad signature", 403)
+
+    def encrypt(self, msg: bytes, random16: Optional[bytes] = None) -> str:
+        """`msg` encrypted as WeCom expects a passive reply (base64): 16 random bytes + 4-byte length + msg +
+        receive id, PKCS#7-padded to a multiple of 32 bytes (the AI bot's answers; the app channel only decrypts)."""
+        plain = (random16 if random16 is not None else os.urandom(16)) + struct.pack(">I", len(msg)) + msg
+        plain += self.receive_id.encode("utf-8")
+        pad = 32 - len(plain) % 32
+        plain += bytes([pad]) * pad
+        encryptor = Cipher(algorithms.AES(self.key), modes.CBC(self.iv)).encryptor()
+        return base64.b64encode(encryptor.update(plain) + encryptor.finalize()).decode("ascii")
 
     def decrypt(self, encrypt: str) -> bytes:
         """The message inside `encrypt` (base64); checks padding, length and receive id."""

@@ -47,6 +47,9 @@ E2E_ENV = {
     "WECOM_AES_KEY": "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt",
     "WECOM_AGENT_ID": "1000002",
     "WECOM_SECRET": "test-corp-secret",
+    # The WeCom AI bot (receive id ""): throwaway values.
+    "WECOM_BOT_TOKEN": "QDG6eK",
+    "WECOM_BOT_AES_KEY": "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C",
 }
 
 
@@ -96,6 +99,7 @@ class FakeApi:
         self._token_n = 0
         self.valid_tokens: set = set()
         self.image_bytes = make_image()
+        self.aibot_image = b""  # what /aibot/image/... serves (a test sets it to an encrypted picture)
         self.stream_endpoint = ""  # set to a FakeStreamGateway's endpoint to serve Stream mode
         self.stream_secret: Optional[str] = None
         fake = self
@@ -234,6 +238,10 @@ class FakeApi:
             if not token_ok:
                 return self._json({"errcode": 40014, "errmsg": "invalid access_token"})
             return self._json({"errcode": 0, "errmsg": "ok", "invaliduser": ""})
+        if rec.path == "/cgi-bin/aibot/response" and rec.method == "POST":  # an AI bot's response_url
+            return self._json({"errcode": 0, "errmsg": "ok"})
+        if rec.path.startswith("/aibot/image/") and rec.method == "GET":  # an AI bot's encrypted picture
+            return 200, "application/octet-stream", self.aibot_image
         if rec.path == "/cgi-bin/media/get":
             if not token_ok:
                 return self._json({"errcode": 40014, "errmsg": "invalid access_token"})
@@ -244,6 +252,11 @@ class FakeApi:
 
     def dingtalk_replies(self, session: str) -> List[Dict[str, Any]]:
         return [r.json() for r in self.matching(f"/robot/sendBySession/{session}", "POST")]
+
+    def aibot_responses(self, code: Optional[str] = None) -> List[Dict[str, Any]]:
+        """The bodies posted to AI-bot response_urls (optionally only those of one response_code)."""
+        return [r.json() for r in self.matching("/cgi-bin/aibot/response", "POST")
+                if code is None or r.query.get("response_code") == code]
 
     def wecom_sent(self, user: Optional[str] = None) -> List[Dict[str, Any]]:
         out = [r.json() for r in self.matching("/cgi-bin/message/send", "POST")]

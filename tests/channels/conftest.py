@@ -146,6 +146,7 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
         {
             "DINGTALK_API_BASE": dingtalk.base_url,
             "WECOM_API_BASE": wecom.base_url,
+            "WECOM_BOT_API_BASE": wecom.base_url,
             "PYTHONPATH": REPO + os.pathsep + env.get("PYTHONPATH", ""),
             "REALNAME_IMAGE_DIR": str(tmp / "images"),
             "LOG_LEVEL": "INFO",
