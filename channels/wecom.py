@@ -142,7 +142,57 @@ _DIGITS = re.compile(r"^[0-9]{1,12}$")
 _TOKENISH = re.compile(r"^[0-9A-Za-z]{1,64}$")
 
 
-class WeComInput(InputChannel):
+class WeComCallbackChecks:
+    """What WeCom's callbacks share (the self-built app's and the AI bot's): the query's signature, nonce and
+    timestamp checks and the GET URL verification. A channel sets `crypto`, `clock`,
+    `url_verify_max_skew_seconds`, its `log_name` and the status of a stale timestamp."""
+
+    crypto: Optional[WeComCrypto]
+    clock: Callable[[], float]
+    url_verify_max_skew_seconds: float
+    log_name = "wecom"
+    stale_status = 401
+
+    def _check_timestamp(self, timestamp: str, max_skew: float) -> None:
+        if not _DIGITS.match(timestamp or ""):
+            raise WeComCryptoError("missing or malformed timestamp", 400)
+        if max_skew and abs(self.clock() - int(timestamp)) > max_skew:
+            raise WeComCryptoError("timestamp outside the allowed clock skew", self.stale_status)
+
+    @staticmethod
+    def _check_params(params: Mapping[str, Optional[str]]) -> Tuple[str, str, str]:
+        sig = params.get("msg_signature") or ""
+        ts = params.get("timestamp") or ""
+        nonce = params.get("nonce") or ""
+        if not re.match(r"^[0-9a-fA-F]{40}$", sig):
+            raise WeComCryptoError("missing or malformed msg_signature", 400)
+        if not _TOKENISH.match(nonce):
+            raise WeComCryptoError("missing or malformed nonce", 400)
+        return sig, ts, nonce
+
+    def verify_url(self, params: Mapping[str, Optional[str]]) -> Tuple[int, str]:
+        """GET URL verification: (status, body). Body is the decrypted echostr on success."""
+        if self.crypto is None:
+            return 503, f"{self.log_name} channel not configured"
+        try:
+            sig, ts, nonce = self._check_params(params)
+            self._check_timestamp(ts, self.url_verify_max_skew_seconds)
+            # A '+' that reached us unencoded became a space; base64 has no spaces.
+            echostr = (params.get("echostr") or "").replace(" ", "+")
+            if not echostr or len(echostr) > 4096:
+                raise WeComCryptoError("missing or oversized echostr", 400)
+            self.crypto.verify(sig, ts, nonce, echostr)
+            plain = self.crypto.decrypt(echostr).decode("utf-8")
+        except (WeComCryptoError, UnicodeDecodeError) as e:
+            status = getattr(e, "status", 400)
+            logger.warning("%s.verify_url.rejected status=%d reason=%s", self.log_name, status,
+                           getattr(e, "reason", "bad utf-8"))
+            return status, "rejected"
+        logger.info("%s.verify_url.ok", self.log_name)
+        return 200, plain
+
+
+class WeComInput(WeComCallbackChecks, InputChannel):
     """Rasa input channel for a WeCom self-built app (callback mode)."""
 
     @classmethod
@@ -215,43 +265,6 @@ class WeComInput(InputChannel):
 
     # ---------------------------------------------------------------------------------------------
     # Verification (synchronous, no side effect unless accepted).
-
-    def _check_timestamp(self, timestamp: str, max_skew: float) -> None:
-        if not _DIGITS.match(timestamp or ""):
-            raise WeComCryptoError("missing or malformed timestamp", 400)
-        if max_skew and abs(self.clock() - int(timestamp)) > max_skew:
-            raise WeComCryptoError("timestamp outside the allowed clock skew", 401)
-
-    @staticmethod
-    def _check_params(params: Mapping[str, str]) -> Tuple[str, str, str]:
-        sig = params.get("msg_signature") or ""
-        ts = params.get("timestamp") or ""
-        nonce = params.get("nonce") or ""
-        if not re.match(r"^[0-9a-fA-F]{40}$", sig):
-            raise WeComCryptoError("missing or malformed msg_signature", 400)
-        if not _TOKENISH.match(nonce):
-            raise WeComCryptoError("missing or malformed nonce", 400)
-        return sig, ts, nonce
-
-    def verify_url(self, params: Mapping[str, str]) -> Tuple[int, str]:
-        """GET URL verification: (status, body). Body is the decrypted echostr on success."""
-        if self.crypto is None:
-            return 503, "wecom channel not configured"
-        try:
-            sig, ts, nonce = self._check_params(params)
-            self._check_timestamp(ts, self.url_verify_max_skew_seconds)
-            # A '+' that reached us unencoded became a space; base64 has no spaces.
-            echostr = (params.get("echostr") or "").replace(" ", "+")
-            if not echostr or len(echostr) > 4096:
-                raise WeComCryptoError("missing or oversized echostr", 400)
-            self.crypto.verify(sig, ts, nonce, echostr)
-            plain = self.crypto.decrypt(echostr).decode("utf-8")
-        except (WeComCryptoError, UnicodeDecodeError) as e:
-            status = getattr(e, "status", 400)
-            logger.warning("wecom.verify_url.rejected status=%d reason=%s", status, getattr(e, "reason", "bad utf-8"))
-            return status, "rejected"
-        logger.info("wecom.verify_url.ok")
-        return 200, plain
 
     def accept_post(self, params: Mapping[str, str], body: bytes) -> Tuple[int, Optional[Dict[str, str]]]:
         """POST callback: (status, message to process or None). Only an accepted, first-seen message

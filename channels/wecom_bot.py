@@ -32,10 +32,8 @@ import json
 import logging
 import os
 import re
-import threading
 import time
 import urllib.parse
-from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Tuple
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -53,8 +51,8 @@ from channels.log_privacy import safe_url, short_id
 from channels.rate_limit import Limits
 from channels.replies import reply as channel_reply
 from channels.settings import cfg_number, delivery_settings, env_str
-from channels.ttl_set import TTLSet
-from channels.wecom import WeComCrypto, WeComCryptoError
+from channels.ttl_set import TTLMap, TTLSet
+from channels.wecom import WeComCallbackChecks, WeComCrypto, WeComCryptoError
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +64,6 @@ BUTTON_KEY_LIMIT_BYTES = 1024
 BUTTON_TEXT_CHARS = 10
 MESSAGE_TYPES = ("text", "voice", "image", "mixed")
 
-_DIGITS = re.compile(r"^[0-9]{1,12}$")
-_TOKENISH = re.compile(r"^[0-9A-Za-z]{1,64}$")
-_SIGNATURE = re.compile(r"^[0-9a-fA-F]{40}$")
 _ID = re.compile(r"^[0-9A-Za-z_@.\-]{1,128}$")
 # Leading @-mentions (WeCom puts "@RobotA" or "@RobotA\u2005" before the text).
 _MENTIONS = re.compile(r"^(?:\s*@[^\s\u2005\u00a0]+[\s\u2005\u00a0]*)+")
@@ -157,43 +152,21 @@ class StreamState:
         return cut_utf8("\n\n".join(self.parts), STREAM_CONTENT_LIMIT_BYTES)
 
 
-class StreamStore:
+class StreamStore(TTLMap[StreamState]):
     """stream id → StreamState, each forgotten after `ttl` seconds; at most `maxsize` streams."""
 
     def __init__(self, maxsize: int = 5000, ttl: float = 900.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self._data: "OrderedDict[str, Tuple[float, StreamState]]" = OrderedDict()
-        self._maxsize = maxsize
-        self._ttl = ttl
-        self._clock = clock
-        self._lock = threading.Lock()
-
-    def _expire(self, now: float) -> None:
-        while self._data:
-            key, (expires, _) = next(iter(self._data.items()))
-            if expires > now:
-                break
-            self._data.popitem(last=False)
+        super().__init__(maxsize, ttl, clock)
 
     def put(self, state: StreamState) -> None:
-        now = self._clock()
-        with self._lock:
-            self._expire(now)
-            self._data[state.stream_id] = (now + self._ttl, state)
-            while len(self._data) > self._maxsize:
-                self._data.popitem(last=False)
-
-    def get(self, stream_id: str) -> Optional[StreamState]:
-        with self._lock:
-            self._expire(self._clock())
-            entry = self._data.get(stream_id)
-        return entry[1] if entry else None
-
-    def __len__(self) -> int:
-        return len(self._data)
+        self.set(state.stream_id, state)
 
 
-class WeComBotInput(InputChannel):
+class WeComBotInput(WeComCallbackChecks, InputChannel):
     """Rasa input channel for a WeCom AI bot (智能机器人) in API mode (callback URL)."""
+
+    log_name = "wecom_bot"
+    stale_status = 403
 
     @classmethod
     def name(cls) -> str:
@@ -260,42 +233,6 @@ class WeComBotInput(InputChannel):
 
     # ---------------------------------------------------------------------------------------------
     # Verification (synchronous, no side effect unless accepted).
-
-    def _check_timestamp(self, timestamp: str, max_skew: float) -> None:
-        if not _DIGITS.match(timestamp or ""):
-            raise WeComCryptoError("missing or malformed timestamp", 400)
-        if max_skew and abs(self.clock() - int(timestamp)) > max_skew:
-            raise WeComCryptoError("timestamp outside the allowed clock skew", 403)
-
-    @staticmethod
-    def _check_params(params: Mapping[str, Optional[str]]) -> Tuple[str, str, str]:
-        sig = params.get("msg_signature") or ""
-        ts = params.get("timestamp") or ""
-        nonce = params.get("nonce") or ""
-        if not _SIGNATURE.match(sig):
-            raise WeComCryptoError("missing or malformed msg_signature", 400)
-        if not _TOKENISH.match(nonce):
-            raise WeComCryptoError("missing or malformed nonce", 400)
-        return sig, ts, nonce
-
-    def verify_url(self, params: Mapping[str, Optional[str]]) -> Tuple[int, str]:
-        """GET URL verification: (status, body). Body is the decrypted echostr on success."""
-        if self.crypto is None:
-            return 503, "wecom_bot channel not configured"
-        try:
-            sig, ts, nonce = self._check_params(params)
-            self._check_timestamp(ts, self.url_verify_max_skew_seconds)
-            echostr = (params.get("echostr") or "").replace(" ", "+")  # a '+' that reached us unencoded
-            if not echostr or len(echostr) > 4096:
-                raise WeComCryptoError("missing or oversized echostr", 400)
-            self.crypto.verify(sig, ts, nonce, echostr)
-            plain = self.crypto.decrypt(echostr).decode("utf-8")
-        except (WeComCryptoError, UnicodeDecodeError) as e:
-            status = getattr(e, "status", 400)
-            logger.warning("wecom_bot.verify_url.rejected status=%d reason=%s", status, getattr(e, "reason", "bad utf-8"))
-            return status, "rejected"
-        logger.info("wecom_bot.verify_url.ok")
-        return 200, plain
 
     def accept_post(self, params: Mapping[str, Optional[str]], body: bytes) -> Tuple[int, Optional[Dict[str, Any]]]:
         """POST callback: (status, decrypted callback or None). Rejected requests touch nothing; an accepted
