@@ -8,6 +8,7 @@ from rasa_sdk.events import Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import known_facts, language, latest_text, next_buttons, today
+from actions.domain_lookup import answer_from_registrar
 from realname import diagnosis
 from realname.catalog import fix_text, load_catalog, reason_line
 
@@ -69,6 +70,8 @@ class ActionUpdateFacts(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
         found = diagnosis.facts_from_text(latest_text(tracker), today())
         intent = tracker.get_slot("failure_reason")
+        if not intent and await answer_from_registrar(dispatcher, tracker, found.get("domain")):
+            return [SlotSet(name, value) for name, value in found.items()]  # a staff bot read the reason itself
         if not found:
             dispatcher.utter_message(response="utter_no_fact_found")
             return []

@@ -4,9 +4,12 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import language, latest_text
+from actions.domain_lookup import answer_from_registrar
+from realname.facts import SKIP, parse_domain
 from realname.catalog import load_catalog, next_buttons
 from realname.text_quality import looks_meaningless
 
@@ -34,6 +37,9 @@ class ActionAskForReason(Action):
         return "action_ask_for_reason"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
+        named = parse_domain(latest_text(tracker))
+        if named and named != SKIP and await answer_from_registrar(dispatcher, tracker, named):
+            return [SlotSet("domain", named)]  # a staff bot: the registrar's own record instead of a paste
         dispatcher.utter_message(response="utter_request_reason", buttons=common_reason_buttons(language(tracker)))
         return []
 

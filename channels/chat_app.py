@@ -7,13 +7,14 @@ rate limits apply (the user is told once), long texts are cut, pictures go throu
 :func:`channels.images.picture_to_check_text`, and Rasa's answer becomes one :class:`Turn`.
 """
 
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from channels.buttons import ButtonMemory, Turn, compose_turn
 from channels.images import is_reserved_command, picture_to_check_text
 from channels.rasa_bridge import ask_rasa
 from channels.rate_limit import ChannelLimiter, Limits, Verdict
 from channels.replies import limited_reply, reply, reply_languages
+from realname.domain_api import FED_BACK_SOURCE
 
 #: Longest text a chat app hands to Rasa (longer ones are cut: chat apps show no error form).
 MAX_TEXT_CHARS = 5000
@@ -69,8 +70,14 @@ class ChatAppDialogue:
         text: str,
         metadata: Dict[str, Any],
         message_id: Optional[str] = None,
+        staff_id: Optional[str] = None,
     ) -> Turn:
-        """Runs `text` through Rasa for `user` and returns the answer; its buttons are remembered."""
+        """Runs `text` through Rasa for `user` and returns the answer; its buttons are remembered.
+
+        `staff_id` is the platform's id of the person writing (default `user`); the staff bot's domain
+        lookup (actions/domain_lookup.py) reads it. The reason such a lookup found goes through Rasa
+        right away as if it had been pasted, and its answer follows the lookup's."""
+        metadata = {**metadata, "staff_id": staff_id or user}
         messages = await ask_rasa(
             on_new_message,
             text,
@@ -79,6 +86,16 @@ class ChatAppDialogue:
             metadata=metadata,
             message_id=message_id,
         )
+        found = registrar_reason(messages)
+        if found is not None:
+            messages = [m for m in messages if not _is_registrar_reason(m)] + await ask_rasa(
+                on_new_message,
+                found,
+                sender_id=self.sender_id(user),
+                input_channel=self.input_channel,
+                metadata={**metadata, "source": FED_BACK_SOURCE},
+                message_id=f"{message_id}:registrar" if message_id else None,
+            )
         turn = compose_turn(messages)
         self.buttons.remember(user, turn.buttons)
         return turn
@@ -93,3 +110,17 @@ class ChatAppDialogue:
     async def _say_limited(self, kind: str, verdict: Verdict, user: str, say: Say, text: str = "") -> None:
         if self.limiter.first_refusal(user):
             await say(limited_reply(kind, verdict.retry_after, self.language(user, text)))
+
+
+def _is_registrar_reason(message: Dict[str, Any]) -> bool:
+    custom = message.get("custom")
+    return isinstance(custom, dict) and "registrar_reason" in custom
+
+
+def registrar_reason(messages: List[Dict[str, Any]]) -> Optional[str]:
+    """The reason text a staff bot's domain lookup found in this answer, if any."""
+    for message in messages:
+        if _is_registrar_reason(message):
+            text = str((message["custom"]["registrar_reason"] or {}).get("text") or "").strip()
+            return text[:500] or None
+    return None

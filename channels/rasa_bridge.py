@@ -157,6 +157,26 @@ def request_id(request: Any) -> Optional[str]:
     return value[:128] or None
 
 
+class _AnsweredMeanwhile(Exception):
+    """The turn found, once it held the sender's lock, that the instance it waited for had answered it."""
+
+    def __init__(self, answer: List[Dict[str, Any]]) -> None:
+        super().__init__("answered meanwhile")
+        self.answer = answer
+
+
+def _recheck_once_locked(tracker_store: Any, sender_id: str, message_id: str) -> Any:
+    """For storage.lock_store.after_waiting: the instance a retried request waited for may have saved
+    the turn after the first check ran (its last write reached the database after it was killed)."""
+
+    async def check() -> None:
+        answer = await earlier_answer(tracker_store, sender_id, message_id)
+        if answer is not None:
+            raise _AnsweredMeanwhile(answer)
+
+    return check
+
+
 async def ask_rasa(
     on_new_message: Callable[[Any], Awaitable[Any]],
     text: str,
@@ -173,9 +193,12 @@ async def ask_rasa(
     server is down, or the turn takes longer than REALNAME_TURN_TIMEOUT seconds, the turn is not
     run (or is cancelled before Rasa saves it) and the user is asked to send it again: the
     conversation stays where it was. With `tracker_store` and `message_id` (a proxy's request id), a
-    request retried after its first instance died gets the answer saved then (earlier_answer).
+    request retried after its first instance died gets the answer saved then (earlier_answer), checked
+    before the turn and again once the sender's lock is held if another holder had it.
     """
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+    from storage.lock_store import after_waiting
 
     if tracker_store is not None and message_id:
         try:
@@ -191,6 +214,9 @@ async def ask_rasa(
         return [{"recipient_id": sender_id, "text": service_busy_reply(sender_id, text)}]
     collector = CollectingOutputChannel()
     started = time.monotonic()
+    # in this task's context only (wait_for's task copies it), for this turn
+    after_waiting.set(_recheck_once_locked(tracker_store, sender_id, message_id)
+                      if tracker_store is not None and message_id else None)
     try:
         await asyncio.wait_for(
             on_new_message(
@@ -211,6 +237,8 @@ async def ask_rasa(
         logger.error("channels.rasa.timeout channel=%s sender=%s after=%.1fs", input_channel, short_id(sender_id),
                      time.monotonic() - started)
         return [{"recipient_id": sender_id, "text": service_busy_reply(sender_id, text)}]
+    except _AnsweredMeanwhile as replayed:
+        return replayed.answer
     except asyncio.CancelledError:
         logger.error(
             "channels.rasa.cancelled channel=%s sender=%s", input_channel, short_id(sender_id)

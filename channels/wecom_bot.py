@@ -284,6 +284,13 @@ class WeComBotInput(WeComCallbackChecks, InputChannel):
             return f"{chatid}-{userid}"
         return userid
 
+    @staticmethod
+    def staff_id(msg: Mapping[str, Any]) -> Optional[str]:
+        """The WeCom userid of the person writing (in a group too): what REALNAME_STAFF_IDS lists."""
+        sender = msg.get("from") if isinstance(msg.get("from"), dict) else {}
+        userid = str(sender.get("userid") or "")
+        return userid if _ID.match(userid) else None
+
     def stream_id_for(self, msgid: str) -> str:
         """The stream id of a message: the same for WeCom's retries of it, not guessable from the msgid."""
         assert self.crypto is not None
@@ -373,7 +380,8 @@ class WeComBotInput(WeComCallbackChecks, InputChannel):
                 if text is None:
                     continue
                 turn = await self.dialogue.ask(
-                    on_new_message, user, text, meta, message_id=f"{msgid}:{i}" if msgid and i else msgid
+                    on_new_message, user, text, meta, message_id=f"{msgid}:{i}" if msgid and i else msgid,
+                    staff_id=self.staff_id(msg),
                 )
                 state.add_turn(turn, last=i == len(inputs) - 1)
         except Exception:
@@ -465,7 +473,8 @@ class WeComBotInput(WeComCallbackChecks, InputChannel):
         text = await self.dialogue.text_for_rasa(user, key, say)
         if text is not None:
             meta = {"wecom_bot": {"chat_type": str(msg.get("chattype") or "single")[:16], "msg_type": "click"}}
-            turn = await self.dialogue.ask(on_new_message, user, text, meta, message_id=str(msg.get("msgid") or "") or None)
+            turn = await self.dialogue.ask(on_new_message, user, text, meta, message_id=str(msg.get("msgid") or "") or None,
+                                           staff_id=self.staff_id(msg))
             rendered = render_turn(turn)
             if rendered:
                 said.append(rendered)

@@ -26,6 +26,11 @@ for no one. They run in a small thread pool, not on the event loop (redis-py's c
 waited for Redis no other turn of the instance could run, and with the CPU shared Redis is often not
 scheduled at once). Everything else is Rasa's RedisLockStore (endpoint `type: storage.lock_store.RedisLockStore`,
 same keys and values as `type: redis`).
+
+A turn that had to wait for another holder re-checks, once it holds the lock, whatever its caller asked to
+check (`after_waiting`): behind the proxy a retried request may find that the instance it waited for, killed
+after it had saved the turn, saved it only now (channels.rasa_bridge). A turn that waited for no one costs
+nothing more.
 """
 from __future__ import annotations
 
@@ -34,7 +39,8 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any, AsyncGenerator, Callable, Dict, Optional, Text, Tuple
+from contextvars import ContextVar
+from typing import Any, AsyncGenerator, Awaitable, Callable, Dict, Optional, Text, Tuple
 
 from rasa.core import lock_store as rasa_lock_store
 from rasa.core.lock import Ticket, TicketLock
@@ -44,6 +50,10 @@ logger = logging.getLogger(__name__)
 
 #: Threads making the lock's Redis calls (each turn makes its calls one after another).
 REDIS_THREADS = 4
+
+#: Set by a caller for its turn: awaited once the lock is held, if the turn waited for another holder
+#: first. What it raises leaves the `async with` (the ticket is given back) and reaches the caller.
+after_waiting: ContextVar[Optional[Callable[[], Awaitable[None]]]] = ContextVar("after_waiting", default=None)
 
 
 class RedisLockStore(rasa_lock_store.RedisLockStore):
@@ -66,13 +76,17 @@ class RedisLockStore(rasa_lock_store.RedisLockStore):
         """Rasa's LockStore.lock with its Redis calls in the thread pool (module doc)."""
         ticket = await self._call(self.issue_ticket, conversation_id, lock_lifetime)
         try:
-            yield await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
+            lock, waited = await self._wait_for_turn(conversation_id, ticket, wait_time_in_seconds)
+            check = after_waiting.get()
+            if waited and check is not None:
+                await check()
+            yield lock
         finally:
             # shielded: a turn cancelled (its timeout) while this runs still gives its ticket back
             await asyncio.shield(self._call(self.cleanup, conversation_id, ticket))
 
     def issue_ticket(self, conversation_id: Text, lock_lifetime: float = rasa_lock_store.LOCK_LIFETIME) -> int:
-        """Rasa's issue_ticket (GET, SET), remembering the lock it wrote for _acquire_lock."""
+        """Rasa's issue_ticket (GET, SET), remembering the lock it wrote for _wait_for_turn."""
         try:
             lock = self.get_or_create_lock(conversation_id)
             ticket = lock.issue_ticket(lock_lifetime)
@@ -105,15 +119,17 @@ class RedisLockStore(rasa_lock_store.RedisLockStore):
         logger.info("lock_store.ticket_renewed conversation=%s ticket=%d (expired while waiting)", conversation_id[:8], ticket)
         return lock
 
-    async def _acquire_lock(self, conversation_id: Text, ticket: int, wait_time_in_seconds: float) -> TicketLock:
+    async def _wait_for_turn(self, conversation_id: Text, ticket: int,
+                            wait_time_in_seconds: float) -> Tuple[TicketLock, bool]:
+        """The lock once `ticket` is served, and whether another holder had to be waited for."""
         lock = self._issued.pop((conversation_id, ticket), None)
         if lock is not None and not lock.is_locked(ticket):
-            return lock  # first in the lock just written (module doc)
+            return lock, False  # first in the lock just written (module doc)
         while True:
             lock = await self._call(self.get_lock, conversation_id)
             if lock is None or lock._ticket_for_ticket_number(ticket) is None:
                 lock = await self._call(self._renewed, conversation_id, ticket, lock)
             if not lock.is_locked(ticket):
-                return lock
+                return lock, True
             await asyncio.sleep(wait_time_in_seconds)
             await self._call(self.update_lock, conversation_id)

@@ -7,7 +7,8 @@ from realname.diagnosis import CHECK_SLOTS, FACTS
 
 
 def make_tracker(
-    text="", intent=None, slots=None, ranking=None, active_loop=None, requested_slot=None, input_channel=None
+    text="", intent=None, slots=None, ranking=None, active_loop=None, requested_slot=None, input_channel=None,
+    metadata=None,
 ):
     all_slots = {name: None for name in FACTS + CHECK_SLOTS + ("failure_reason", "image_ref")}
     all_slots["requested_slot"] = requested_slot
@@ -22,7 +23,8 @@ def make_tracker(
         sender_id="test-user",
         slots=all_slots,
         latest_message=latest,
-        events=[{"event": "user", "text": text, "parse_data": latest, "input_channel": input_channel}],
+        events=[{"event": "user", "text": text, "parse_data": latest, "input_channel": input_channel,
+                 "metadata": metadata or {}}],
         paused=False,
         followup_action=None,
         active_loop={"name": active_loop} if active_loop else {},

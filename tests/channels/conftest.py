@@ -26,6 +26,13 @@ if HERE not in sys.path:
     sys.path.append(HERE)  # for channel_fakes (a unique name, so appending cannot shadow anything)
 
 from channel_fakes import E2E_ENV, FakeApi, FakeStreamGateway, free_port  # noqa: E402
+
+sys.path.append(os.path.join(os.path.dirname(HERE), "fakes"))
+from fake_domain_api import FakeDomainApi  # noqa: E402
+
+#: The staff bot's Domain API lookup: the operator's read-only key and the staff allowed to use it.
+DOMAIN_API_KEY = ("LTAI5tE2eReadOnly", "e2e-domain-api-secret")
+STAFF_IDS = "staff-e2e-1,staff-e2e-2"
 from scripts.local_endpoints import write_local_endpoints  # noqa: E402
 
 
@@ -136,6 +143,8 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
     tmp = tmp_path_factory.mktemp("rasa_stack")
     dingtalk, wecom = FakeApi("dingtalk"), FakeApi("wecom")
     gateway = FakeStreamGateway()
+    registrar = FakeDomainApi().start()
+    registrar.keys[DOMAIN_API_KEY[0]] = DOMAIN_API_KEY[1]
     dingtalk.stream_endpoint = gateway.endpoint
     dingtalk.stream_secret = E2E_ENV["DINGTALK_APP_SECRET"]
     rasa_port, actions_port = free_port(), free_port()
@@ -147,6 +156,10 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
             "DINGTALK_API_BASE": dingtalk.base_url,
             "WECOM_API_BASE": wecom.base_url,
             "WECOM_BOT_API_BASE": wecom.base_url,
+            "ALIBABA_CLOUD_ACCESS_KEY_ID": DOMAIN_API_KEY[0],
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": DOMAIN_API_KEY[1],
+            "REALNAME_DOMAIN_API_ENDPOINT": registrar.endpoint,
+            "REALNAME_STAFF_IDS": STAFF_IDS,
             "PYTHONPATH": REPO + os.pathsep + env.get("PYTHONPATH", ""),
             "REALNAME_IMAGE_DIR": str(tmp / "images"),
             "LOG_LEVEL": "INFO",
@@ -162,6 +175,7 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
     procs: List[subprocess.Popen] = []
     stack = RasaStack(f"http://127.0.0.1:{rasa_port}", log_path, dingtalk, wecom, env, gateway, procs)
     stack.actions_port = actions_port
+    stack.registrar = registrar
     try:
         with open(actions_log, "wb") as out:
             procs.append(
@@ -179,6 +193,7 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
         dingtalk.stop()
         wecom.stop()
         gateway.stop()
+        registrar.stop()
 
 
 API_TOKEN = "test-token-" + "7f3a9c" * 6

@@ -35,3 +35,19 @@ def test_a_rejection_message_is_named_and_the_conversation_goes_on_after_bad_inp
     response = requests.post(f"{stack.url}/webhooks/rest/webhook", json={"sender": sender, "message": "库中无此号"},
                              timeout=60)
     assert response.json()[0]["text"].startswith("【库中无此号或注册者证件验证失败】")
+
+
+def test_a_rest_client_claiming_to_be_staff_never_triggers_a_registrar_lookup(stack):
+    """The staff bot's domain lookup is for DingTalk and WeCom only: metadata a REST client sends (a listed
+    staff id, even the registrar's own marker) changes nothing; the paste flow answers and no call is made."""
+    stack.registrar.domains["forged-staff.cn"] = {"status": "FAILED", "reasons": {"ACTIVATE": [
+        ("2026-11-29 10:00:00", "库中无此号")]}}
+    calls = len(stack.registrar.calls)
+    for metadata in ({"staff_id": "staff-e2e-1"}, {"staff_id": "staff-e2e-1", "source": "x"}):
+        response = requests.post(f"{stack.url}/webhooks/rest/webhook", timeout=60, json={
+            "sender": f"rest-{uuid.uuid4().hex[:8]}", "message": "查一下 forged-staff.cn 为什么实名认证失败",
+            "metadata": metadata})
+        assert response.status_code == 200
+        reply = " ".join(message.get("text") or "" for message in response.json())
+        assert reply.strip() and "2026-11-29" not in reply
+    assert len(stack.registrar.calls) == calls

@@ -219,6 +219,9 @@ def test_sender_ids_are_one_conversation_per_user_per_chat():
     assert ch.conversation_user({"from": {"userid": "a b"}}) is None
     assert ch.conversation_user({"chattype": "group", "chatid": "", "from": {"userid": "u"}}) is None
     assert ch.conversation_user({"from": "u"}) is None
+    # the person, in a group too, is what REALNAME_STAFF_IDS lists (the staff bot's domain lookup)
+    assert ch.staff_id(text_msg("zhangsan", "x", chatid="wrkSFfCgAA")) == "zhangsan"
+    assert ch.staff_id({"from": {"userid": "a b"}}) is None
 
 
 def test_template_card_has_the_buttons_as_keys():

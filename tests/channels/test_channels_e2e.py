@@ -309,6 +309,25 @@ def test_dingtalk_rejected_requests_send_nothing(stack, case):
     assert stack.dingtalk.requests == []
 
 
+def test_dingtalk_staff_member_gets_the_registrar_s_reason_and_its_fix_without_pasting(stack):
+    """A listed staff member names a domain; the bot reads the rejection from the company's Alibaba Cloud
+    account (the fake Domain API checks the SDK's signature) and answers as if it had been pasted."""
+    name = f"e2e{_new_id()}.cn"
+    stack.registrar.domains[name] = {"status": "FAILED", "reasons": {"ACTIVATE": [
+        ("2026-11-20 10:00:00", "证件电子信息核验不合格"), ("2026-11-29 14:31:07", REASON)]}}
+    pasted = dt_turn(stack, "dt" + _new_id(), "u" + _new_id())(REASON)  # what a paste gets
+    looked_up = dt_turn(stack, "dt" + _new_id(), "staff-e2e-1")(f"查一下 {name} 为什么实名认证失败")
+    assert f"2026-11-29 14:31:07：{REASON}" in looked_up.text and "证件电子信息核验不合格" in looked_up.text
+    assert pasted.text.split("\n", 1)[0] in looked_up.text  # then the same fix as for the paste
+    assert looked_up.buttons == pasted.buttons  # and the same questions
+    assert stack.registrar.refused == [] and [c["DomainName"] for c in stack.registrar.calls[-2:]] == [name, name]
+
+    calls = len(stack.registrar.calls)
+    other = dt_turn(stack, "dt" + _new_id(), "u" + _new_id())(f"查一下 {name} 为什么实名认证失败")
+    assert len(stack.registrar.calls) == calls  # not listed: no call, the paste flow
+    assert "2026-11-29" not in other.text
+
+
 def test_dingtalk_replay_is_answered_once(stack):
     session = "dt" + _new_id()
     msg = dingtalk_message(stack.dingtalk.base_url, session)

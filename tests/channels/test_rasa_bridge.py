@@ -155,3 +155,38 @@ async def test_a_turn_cancelled_while_waiting_leaves_the_check_to_the_others():
         assert server.checks == 1
         probe.forget()
         assert await probe.healthy() is False and server.checks == 2  # forget: a new check
+
+
+@pytest.mark.asyncio
+async def test_a_retried_request_whose_turn_was_saved_while_it_waited_gets_that_answer_not_a_second_turn():
+    """Behind the proxy: the killed instance's last write lands after the first replay check ran; the
+    retried turn, once it holds the sender's lock (storage.lock_store.after_waiting), finds it."""
+    from rasa.core.tracker_store import InMemoryTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import BotUttered, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from storage.lock_store import after_waiting
+
+    store = InMemoryTrackerStore(Domain.empty())
+    ran = []
+
+    async def on_new_message(message):
+        # what the killed instance had saved, reaching the store only now
+        await store.save(DialogueStateTracker.from_events(message.sender_id, [
+            UserUttered("库中无此号", message_id="req-7"), BotUttered("原因：库中无此号（第一次的回答）")]))
+        check = after_waiting.get()
+        assert check is not None
+        await check()  # as the lock store does once the lock is held after waiting
+        ran.append("turn")
+        await message.output_channel.send_text_message(message.sender_id, "第二次的回答")
+
+    out = await ask_rasa(on_new_message, "库中无此号", "rest-9", "rest", message_id="req-7", tracker_store=store)
+    assert [m["text"] for m in out] == ["原因：库中无此号（第一次的回答）"] and ran == []
+
+    async def plain_turn(message):
+        ran.append(after_waiting.get())
+        await message.output_channel.send_text_message(message.sender_id, "回答")
+
+    assert (await ask_rasa(plain_turn, "你好", "rest-10", "rest"))[0]["text"] == "回答"
+    assert ran == [None]  # without a proxy's request id there is nothing to re-check

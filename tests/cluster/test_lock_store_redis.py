@@ -101,3 +101,42 @@ async def test_a_waiter_s_ticket_is_kept_when_the_holder_ends(redis_url):
     assert [ticket.number for ticket in lock.tickets] == [waiter] and not lock.is_locked(waiter)
     store.cleanup("handover", waiter)
     assert store.get_lock("handover") is None
+
+
+async def test_a_turn_that_waited_for_another_holder_runs_the_caller_s_check_once_it_holds_the_lock(redis_url):
+    from storage.lock_store import after_waiting
+
+    store, seen = _store(RedisLockStore, redis_url), []
+
+    async def check():
+        lock = store.get_lock("recheck")  # the holder is gone; only this turn's ticket is left
+        seen.append(lock is not None and [t.number for t in lock.tickets] == [holder + 1])
+
+    after_waiting.set(check)
+    async with store.lock("alone", lock_lifetime=10, wait_time_in_seconds=0.05):
+        pass
+    assert seen == []  # waited for no one: nothing more to check, nothing more to pay
+
+    holder = store.issue_ticket("recheck", 10)
+    released = asyncio.get_running_loop().call_later(0.3, store.cleanup, "recheck", holder)
+    async with store.lock("recheck", lock_lifetime=10, wait_time_in_seconds=0.05):
+        pass
+    released.cancel()
+    assert seen == [True]
+
+
+async def test_what_the_check_raises_reaches_the_caller_and_the_ticket_is_given_back(redis_url):
+    from storage.lock_store import after_waiting
+
+    store = _store(RedisLockStore, redis_url)
+
+    async def answered_meanwhile():
+        raise LookupError("the other instance saved this turn")
+
+    after_waiting.set(answered_meanwhile)
+    holder = store.issue_ticket("given-back", 10)
+    asyncio.get_running_loop().call_later(0.2, store.cleanup, "given-back", holder)
+    with pytest.raises(LookupError):
+        async with store.lock("given-back", lock_lifetime=10, wait_time_in_seconds=0.05):
+            raise AssertionError("the turn must not run")
+    assert store.get_lock("given-back") is None

@@ -76,6 +76,6 @@ def test_every_code_the_code_names_has_words():
     named = set()
     for folder in ("realname", "actions", "channels", "service"):
         for path in (root / folder).rglob("*.py"):
-            named.update(re.findall(r"\b(?:finding|reply|Finding)\(\s*\"([a-z_]+)\"", path.read_text("utf-8")))
+            named.update(re.findall(r"\b(?:finding|reply|Finding|DomainApiError)\(\s*\"([a-z_]+)\"", path.read_text("utf-8")))
     assert len(named) > 20
     assert sorted(named - set(templates())) == []
