@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import known_facts, language, latest_text, next_buttons, today
 from actions.domain_lookup import answer_from_registrar
+from actions.feedback import feedback_buttons
 from realname import diagnosis
 from realname.catalog import fix_text, load_catalog, reason_line
 
@@ -26,7 +27,9 @@ class ActionStartDiagnosis(Action):
             return []
         found = diagnosis.facts_from_text(latest_text(tracker), today())
         facts = {**known_facts(tracker), **found}
-        events = [SlotSet("failure_reason", intent)] + [SlotSet(name, value) for name, value in found.items()]
+        # a new diagnosis: the feedback given on the previous one does not carry over
+        events = ([SlotSet("failure_reason", intent), SlotSet("feedback", None)]
+                  + [SlotSet(name, value) for name, value in found.items()])
         lang = language(tracker)
         questions = diagnosis.questions_for(intent, facts, today())
         if not questions:
@@ -55,7 +58,8 @@ class ActionExplainFailure(Action):
         shown = tracker.get_slot("shown_steps") or []
         explanation = diagnosis.explain(intent, known_facts(tracker), today(), shown=shown,
                                         language=language(tracker))
-        dispatcher.utter_message(text=explanation.fix, buttons=next_buttons(tracker))
+        dispatcher.utter_message(text=explanation.fix,
+                                 buttons=feedback_buttons(language(tracker)) + next_buttons(tracker))
         if explanation.image_related:
             dispatcher.utter_message(response="utter_image_check_offer")
         return []
@@ -80,7 +84,8 @@ class ActionUpdateFacts(Action):
         if intent:
             facts = {**known_facts(tracker), **found}
             explanation = diagnosis.explain(intent, facts, today(), language=language(tracker))
-            dispatcher.utter_message(text=explanation.fix, buttons=next_buttons(tracker))
+            dispatcher.utter_message(text=explanation.fix,
+                                     buttons=feedback_buttons(language(tracker)) + next_buttons(tracker))
         else:
             dispatcher.utter_message(response="utter_paste_again")
         return events

@@ -6,7 +6,8 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import language
+from actions.common import known_facts, language, today
+from realname.case_summary import case_summary
 from realname.catalog import load_catalog, support_settings, ticket_url
 
 
@@ -21,4 +22,9 @@ class ActionHandoff(Action):
         about = catalog.says("handoff_about", lang).format(title=reason.text("title", lang)) if reason else ""
         product = support_settings()["ticket_product_en" if lang == "en" else "ticket_product"]
         dispatcher.utter_message(response="utter_handoff", about=about, product=product, url=ticket_url())
+        if reason:
+            # what the human will need, so the customer need not explain it again
+            dispatcher.utter_message(text=case_summary(
+                reason.intent, known_facts(tracker), tracker.get_slot("shown_steps") or [], today(), lang,
+                not_solved=tracker.get_slot("feedback") == "not_solved"))
         return []

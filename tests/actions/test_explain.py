@@ -31,7 +31,7 @@ async def test_the_fix_is_numbered_steps_with_next_buttons(dispatcher, domain):
     fix = dispatcher.messages[0]
     assert fix["text"].startswith("处理方法：\n1. ")
     assert "国家代码" in fix["text"] and "86" in fix["text"]
-    assert [button["title"] for button in fix["buttons"]] == ["还有其他问题", "转人工"]
+    assert [button["title"] for button in fix["buttons"]] == ["解决了", "没解决", "还有其他问题", "转人工"]
 
 
 async def test_a_new_document_gets_the_exact_date_to_resubmit(dispatcher, domain):
@@ -112,7 +112,7 @@ async def test_an_english_fix_has_english_buttons_and_a_restart_keeps_english(di
     await ActionExplainFailure().run(dispatcher, make_tracker(slots=slots), domain)
     fix = dispatcher.messages[0]
     assert fix["text"].startswith("Solution:\n1. ")
-    assert [button["title"] for button in fix["buttons"]] == ["I have another question", "Talk to a human agent"]
+    assert [button["title"] for button in fix["buttons"]] == ["Solved", "Not solved", "I have another question", "Talk to a human agent"]
     dispatcher.messages.clear()
     events = await ActionRestart().run(dispatcher, make_tracker("start over", intent="restart", slots={"language": "en"}),
                                        domain)

@@ -176,6 +176,7 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RasaStack]:
     stack = RasaStack(f"http://127.0.0.1:{rasa_port}", log_path, dingtalk, wecom, env, gateway, procs)
     stack.actions_port = actions_port
     stack.registrar = registrar
+    stack.store_path = str(tmp / "conversations.db")
     try:
         with open(actions_log, "wb") as out:
             procs.append(

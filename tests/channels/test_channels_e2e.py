@@ -74,6 +74,7 @@ def assert_failure_answer(first: BotTurn, final: BotTurn) -> None:
     assert REASON in first.text.strip().split("\n", 1)[0], first.text
     assert STEPS.search(final.text), final.text
     assert "还有其他问题" in final.titles() and "转人工" in final.titles(), final.buttons
+    assert final.titles()[:2] == ["解决了", "没解决"], final.buttons  # did it help? on every channel
 
 
 # ================================================================================================ web
@@ -268,6 +269,24 @@ def test_dingtalk_conversation_reaches_steps_and_buttons_work(stack):
     assert "人工" in by_number.text
     by_payload = turn("/ask_human")  # what tapping the dtmd:// link sends
     assert "人工" in by_payload.text
+
+
+def test_dingtalk_feedback_not_solved_gets_a_follow_up_and_the_case_summary_and_is_stored(stack):
+    import sqlite3
+
+    session, user = "dt" + _new_id(), "u" + _new_id()
+    turn = dt_turn(stack, session, user)
+    _, final = drive_to_steps(turn)
+    follow_up = turn(final.send_for("没解决"))
+    assert "抱歉还没解决" in follow_up.text and "转人工（附案情摘要）" in follow_up.titles()
+    handoff = turn(follow_up.send_for("转人工（附案情摘要）"))
+    assert "案情摘要（可直接粘贴到工单）" in handoff.text and "仍未解决" in handoff.text
+    assert "很高兴问题解决了" in turn("解决了").text
+    with sqlite3.connect(stack.store_path) as db:
+        rows = db.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'slot'",
+                          (f"dingtalk-{user}",)).fetchall()
+    feedback = [json.loads(data)["value"] for (data,) in rows if json.loads(data)["name"] == "feedback"]
+    assert feedback[-2:] == ["not_solved", "solved"]  # both kept as events for the operator's report
 
 
 def test_dingtalk_picture_is_downloaded_and_checked(stack):
