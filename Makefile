@@ -28,13 +28,14 @@ PYTHON310 := $(shell \
     if [ -x "$$p" ] && "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then echo "$$p"; break; fi; \
   done)
 
-.PHONY: help setup train run serve serve-cluster actions test test-cluster validate bench bench-load cross-validate clean
+.PHONY: help setup train run serve serve-cluster actions test test-cluster validate bench bench-load cross-validate report clean
 
 help:
 	@echo "make run    — set up, train if needed, start the action server and a rasa shell"
 	@echo "make test   — set up, train, run every test"
 	@echo "make serve  — REST channel on :$(RASA_PORT) and action server on :$(ACTIONS_PORT) (Ctrl-C stops both)"
 	@echo "make serve-cluster — nginx :5005 + Rasa :5006/:5007 + PostgreSQL + Redis (Ctrl-C stops all)"
+	@echo "make report [SINCE=2026-11-01] [UNTIL=…] [CLUSTER=1] — reports/report.html + report.json (default: last 30 days)"
 	@echo "make test-cluster | bench-load | train | validate | bench | cross-validate | clean"
 
 setup: $(STAMP)
@@ -101,6 +102,14 @@ bench-load: $(MODEL_STAMP)
 
 cross-validate: $(STAMP)
 	$(RASA) test nlu --nlu data/nlu --cross-validation --folds 3 --out results/cross-validation
+
+# The operator's report of what customers hit (operator_report/): reads the tracker store of `make serve`
+# (endpoints.yml) or, with CLUSTER=1, of `make serve-cluster`; SINCE/UNTIL are UTC days, both included.
+SINCE ?=
+UNTIL ?=
+report: $(STAMP)
+	$(PY) -m operator_report $(if $(CLUSTER),--cluster,--endpoints endpoints.yml) \
+	  --since "$(SINCE)" --until "$(UNTIL)" --out reports
 
 clean:
 	rm -rf models results .rasa-actions.log
