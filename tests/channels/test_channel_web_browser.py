@@ -6,38 +6,25 @@ as HTML."""
 import io
 import json
 import os
-import shutil
+import sys
 
 import pytest
 
 from channel_fakes import make_image
 
 from playwright import sync_api
+
+sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/: headless_chromium
+from headless_chromium import launched_browser  # noqa: E402
 from PIL import Image
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 TIMEOUT_MS = 60_000
 XSS_TEXT = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("Chromium not installed: `make test` installs it (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
-        yield b
-        b.close()
+    yield from launched_browser()
 
 
 @pytest.fixture
@@ -158,7 +145,9 @@ def test_chat_buttons_upload_handoff_and_reload(page_factory, tmp_path):
     wait_bot_after(page, before)
     assert resp.value.request.post_data_json["message"] == "/ask_human"
     assert page.locator("#messages .msg.user").last.inner_text() == "转人工"
-    assert "人工" in last_bot(page).inner_text()
+    handoff = page.locator("#messages .msg.bot").all_inner_texts()[before:]
+    assert any("为您转人工" in text for text in handoff)  # then the case summary for the ticket
+    assert handoff[-1].startswith("案情摘要（可直接粘贴到工单）")
 
     page.screenshot(path=str(tmp_path / "desktop.png"), full_page=True)
 

@@ -5,7 +5,6 @@ import asyncio
 import io
 import json
 import os
-import shutil
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
@@ -13,12 +12,12 @@ import pytest
 from PIL import Image
 from playwright import sync_api
 
+sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/: headless_chromium
+from headless_chromium import launched_browser  # noqa: E402
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_store as data  # noqa: E402  (the conversations and the command of test_store.py)
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 BAR, SOLVED, FALLBACK, HANDOFF = (47, 111, 214), (43, 138, 62), (232, 89, 12), (112, 72, 232)
 HEADINGS = ["失败原因 Reasons", "每天的对话 Conversations per day",
             "每天的未理解率和转人工率 Fallback and handoff rates per day", "渠道 Channels", "反馈 Feedback",
@@ -27,12 +26,7 @@ HEADINGS = ["失败原因 Reasons", "每天的对话 Conversations per day",
 
 @pytest.fixture(scope="module")
 def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("Chromium not installed: `make test` installs it (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
-        yield b
-        b.close()
+    yield from launched_browser()
 
 
 def written_report(folder, filled, since, until):
