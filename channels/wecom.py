@@ -191,6 +191,33 @@ class WeComCallbackChecks:
         logger.info("%s.verify_url.ok", self.log_name)
         return 200, plain
 
+    def callback_blueprint(
+        self, name: str, on_message: Callable[[Dict[str, Optional[str]], Any], Awaitable[HTTPResponse]]
+    ) -> Blueprint:
+        """The routes both callbacks share: health, GET URL verification, and the POST whose checked, decrypted
+        message the channel's `on_message(params, msg)` answers. A refused POST gets its status and no body.
+        The channel provides `accept_post(params, body) -> (status, msg or None)`."""
+        bp = Blueprint(name, __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if self.crypto else "not configured"})
+
+        @bp.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            status, body = self.verify_url({k: request.args.get(k) for k in request.args})
+            return response.text(body, status=status)
+
+        @bp.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            params = {k: request.args.get(k) for k in request.args}
+            status, msg = self.accept_post(params, request.body or b"")  # type: ignore[attr-defined]
+            if msg is None:
+                return response.text("", status=status)
+            return await on_message(params, msg)
+
+        return bp
+
 
 class WeComInput(WeComCallbackChecks, InputChannel):
     """Rasa input channel for a WeCom self-built app (callback mode)."""
@@ -429,26 +456,12 @@ class WeComInput(WeComCallbackChecks, InputChannel):
     # Sanic routes.
 
     def blueprint(self, on_new_message: Callable[[Any], Awaitable[Any]]) -> Blueprint:
-        bp = Blueprint("wecom_webhook", __name__)
+        async def answer_later(params: Dict[str, Optional[str]], msg: Any) -> HTTPResponse:
+            # WeCom wants the 200 within 5 s; the answer goes out through the API once Rasa has it.
+            self.tasks.spawn(self.process(msg, on_new_message), what="wecom.process")
+            return response.text("", status=200)
 
-        @bp.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok" if self.crypto else "not configured"})
-
-        @bp.route("/webhook", methods=["GET"])
-        async def verify(request: Request) -> HTTPResponse:
-            status, body = self.verify_url({k: request.args.get(k) for k in request.args})
-            return response.text(body, status=status)
-
-        @bp.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            params = {k: request.args.get(k) for k in request.args}
-            status, msg = self.accept_post(params, request.body or b"")
-            if msg is not None:
-                self.tasks.spawn(self.process(msg, on_new_message), what="wecom.process")
-            return response.text("", status=status)
-
-        return bp
+        return self.callback_blueprint("wecom_webhook", answer_later)
 
 
 def split_utf8(text: str, limit: int) -> list:

@@ -520,27 +520,11 @@ class WeComBotInput(WeComCallbackChecks, InputChannel):
         })
 
     def blueprint(self, on_new_message: Callable[[Any], Awaitable[Any]]) -> Blueprint:
-        bp = Blueprint("wecom_bot_webhook", __name__)
-
-        @bp.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok" if self.crypto else "not configured"})
-
-        @bp.route("/webhook", methods=["GET"])
-        async def verify(request: Request) -> HTTPResponse:
-            status, body = self.verify_url({k: request.args.get(k) for k in request.args})
-            return response.text(body, status=status)
-
-        @bp.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            params = {k: request.args.get(k) for k in request.args}
-            status, msg = self.accept_post(params, request.body or b"")
-            if msg is None:
-                return response.text("", status=status)
+        async def answer_passively(params: Dict[str, Optional[str]], msg: Any) -> HTTPResponse:
             plain = await self.handle(msg, on_new_message)
             if plain is None:
                 return response.text("", status=200)
             return response.text(self.encrypted_reply(plain, params["timestamp"], params["nonce"]),
                                  content_type="text/plain; charset=utf-8")
 
-        return bp
+        return self.callback_blueprint("wecom_bot_webhook", answer_passively)
