@@ -117,29 +117,37 @@ async def earlier_answer(tracker_store: Any, sender_id: str, message_id: Optiona
     Behind the cluster's proxy a request is sent again to another instance when the first one died;
     if that one had already saved the turn (and died before answering), running it again would
     store the message twice and answer it out of context. The proxy's X-Request-ID stays the same
-    across the retry, so the turn is found and its answer sent instead."""
+    across the retry, so the turn is found and its answer sent instead, also when that turn started a
+    new session (a restart): its message then lies before the latest session."""
     if not message_id or tracker_store is None:
         return None
+    from rasa.shared.core.events import BotUttered, Event, UserUttered
+
     store = getattr(tracker_store, "_tracker_store", tracker_store)  # under Rasa's FailSafeTrackerStore
-    check = getattr(store, "has_user_message", None)
-    if check is not None and not await check(sender_id, message_id):
-        return None
-    tracker = await store.retrieve(sender_id)
-    if tracker is None:
-        return None
-    from rasa.shared.core.events import BotUttered, UserUttered
+    answer_to = getattr(store, "answer_to", None)
+    if answer_to is not None:  # storage.tracker_store: one query over all the sender's rows
+        stored = await answer_to(sender_id, message_id)
+        events = None if stored is None else [e for e in map(Event.from_parameters, stored) if e is not None]
+    else:  # another store: the turn is looked for in the latest session
+        tracker = await store.retrieve(sender_id)
+        events = None
+        for event in tracker.events if tracker is not None else ():
+            if isinstance(event, UserUttered):
+                if events is not None:
+                    break
+                if event.message_id == message_id:
+                    events = []
+            elif events is not None:
+                events.append(event)
 
     answer: Optional[List[Dict[str, Any]]] = None
-    for event in tracker.events:
-        if isinstance(event, UserUttered):
-            if answer is not None:
-                break
-            if event.message_id == message_id:
-                answer = []
-        elif answer is not None and isinstance(event, BotUttered):
-            message = {"recipient_id": sender_id, "text": event.text}
-            message.update({k: v for k, v in (event.data or {}).items() if k in _MESSAGE_KEYS and v is not None})
-            answer.append({k: v for k, v in message.items() if v is not None})
+    if events is not None:
+        answer = []
+        for event in events:
+            if isinstance(event, BotUttered):
+                message = {"recipient_id": sender_id, "text": event.text}
+                message.update({k: v for k, v in (event.data or {}).items() if k in _MESSAGE_KEYS and v is not None})
+                answer.append({k: v for k, v in message.items() if v is not None})
     if answer is not None:
         logger.info("channels.rasa.replayed sender=%s messages=%d (a retried request)", short_id(sender_id), len(answer))
     return answer

@@ -203,6 +203,24 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         query = {"sender_id": sender_id, "pattern": f'%"message_id": "{message_id}"%'}
         return await self._run(lambda connection: connection.execute(_HAS_MESSAGE, query).first()) is not None
 
+    async def answer_to(self, sender_id: Text, message_id: Text) -> Optional[List[Dict[Text, Any]]]:
+        """The stored events (as dicts) that followed the user message with `message_id` up to the next user
+        message, or None when no such message is stored. Read from all the sender's rows, not the latest
+        session: a turn that restarted the conversation (or started a session) has its answer after the
+        session boundary, where a retrieve of the latest session no longer shows the message."""
+        if not _MESSAGE_ID.fullmatch(message_id or ""):
+            return None
+        query = {"sender_id": sender_id, "pattern": f'%"message_id": "{message_id}"%', "limit": _ANSWER_ROWS}
+        rows = await self._run(lambda connection: connection.execute(_ANSWER_TO, query).fetchall())
+        if not rows:
+            return None
+        answer = []
+        for type_name, data in rows[1:]:  # rows[0] is the user message itself
+            if type_name == rasa_events.UserUttered.type_name:
+                break
+            answer.append(json.loads(data))
+        return answer
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Rasa's save (same rows), with the texts masked and the turn's events written in one INSERT."""
         await self.stream_events(tracker)
@@ -234,6 +252,13 @@ _LATEST_SESSION_EVENTS = sa.text(f"SELECT data {_LATEST_SESSION} ORDER BY id")
 _LATEST_SESSION_COUNT = sa.text(f"SELECT count(*) {_LATEST_SESSION}")
 _HAS_MESSAGE = sa.text(
     "SELECT 1 FROM events WHERE sender_id = :sender_id AND type_name = 'user' AND data LIKE :pattern LIMIT 1"
+)
+# The message and the rows after it (a turn writes a few dozen at most; _ANSWER_ROWS bounds a runaway).
+_ANSWER_ROWS = 500
+_ANSWER_TO = sa.text(
+    "SELECT type_name, data FROM events WHERE sender_id = :sender_id AND id >= ("
+    " SELECT min(id) FROM events WHERE sender_id = :sender_id AND type_name = 'user' AND data LIKE :pattern)"
+    " ORDER BY id LIMIT :limit"
 )
 #: Message ids the LIKE pattern can hold as they are (nginx's $request_id is 32 hex digits).
 _MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:-]{8,128}")

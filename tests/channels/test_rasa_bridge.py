@@ -190,3 +190,38 @@ async def test_a_retried_request_whose_turn_was_saved_while_it_waited_gets_that_
 
     assert (await ask_rasa(plain_turn, "你好", "rest-10", "rest"))[0]["text"] == "回答"
     assert ran == [None]  # without a proxy's request id there is nothing to re-check
+
+
+@pytest.mark.asyncio
+async def test_a_retried_restart_is_answered_from_what_was_saved_though_it_started_a_new_session(tmp_path):
+    """The turn the killed instance saved was 「重新开始」: its answer lies after the message, across the new
+    session's start, where a read of the latest session no longer shows the message (seen in the cluster's
+    kill test: the restart ran twice)."""
+    from rasa.shared.core.events import ActionExecuted, BotUttered, Restarted, SessionStarted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from storage.tracker_store import MaskingSQLTrackerStore
+    from tests.storage.test_tracker_store import DOMAIN
+
+    store = MaskingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "c.db"))
+    await store.save(DialogueStateTracker.from_events("rest-11", [
+        ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+        UserUttered("库中无此号", message_id="req-first-1"), BotUttered("原因：库中无此号"),
+        ActionExecuted("action_listen"),
+        UserUttered("重新开始", message_id="req-restart-1"), ActionExecuted("action_restart"),
+        BotUttered("已重新开始"), Restarted(), ActionExecuted("action_session_start"), SessionStarted(),
+        ActionExecuted("action_listen"),
+    ]))
+    assert all(getattr(e, "message_id", None) != "req-restart-1" for e in (await store.retrieve("rest-11")).events)
+    ran = []
+
+    async def on_new_message(message):
+        ran.append(message.text)
+        await message.output_channel.send_text_message(message.sender_id, "第二次的回答")
+
+    out = await ask_rasa(on_new_message, "重新开始", "rest-11", "rest", message_id="req-restart-1", tracker_store=store)
+    assert [m["text"] for m in out] == ["已重新开始"] and ran == []
+    out = await ask_rasa(on_new_message, "库中无此号", "rest-11", "rest", message_id="req-first-1", tracker_store=store)
+    assert [m["text"] for m in out] == ["原因：库中无此号"] and ran == []  # up to the next message only
+    await ask_rasa(on_new_message, "你好", "rest-11", "rest", message_id="req-new-0001", tracker_store=store)
+    assert ran == ["你好"]  # a request id not stored: the turn runs

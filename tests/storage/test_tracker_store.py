@@ -159,6 +159,25 @@ async def test_a_stored_user_message_is_found_by_its_id(tmp_path):
     assert not await store.has_user_message("s1", "%")  # a pattern is not an id
 
 
+async def test_the_answer_to_a_message_is_read_across_a_session_start(tmp_path):
+    from rasa.shared.core.events import ActionExecuted, BotUttered, Restarted, SessionStarted
+
+    store = MaskingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "c.db"))
+    await store.save(DialogueStateTracker.from_events("s1", [
+        UserUttered("重新开始", message_id="a1b2c3d4e5f6a7b8"), ActionExecuted("action_restart"),
+        BotUttered("已重新开始"), Restarted(), ActionExecuted("action_session_start"), SessionStarted(),
+        ActionExecuted("action_listen"), UserUttered("库中无此号 110101199003070016", message_id="c1c2c3c4c5c6c7c8"),
+        BotUttered("原因：库中无此号"),
+    ]))
+    answer = await store.answer_to("s1", "a1b2c3d4e5f6a7b8")
+    assert [e["event"] for e in answer] == ["action", "bot", "restart", "action", "session_started", "action"]
+    assert [e["text"] for e in answer if e["event"] == "bot"] == ["已重新开始"]
+    assert [e["text"] for e in await store.answer_to("s1", "c1c2c3c4c5c6c7c8")] == ["原因：库中无此号"]
+    assert await store.answer_to("s1", "ffffffffffffffff") is None
+    assert await store.answer_to("s2", "a1b2c3d4e5f6a7b8") is None
+    assert await store.answer_to("s1", "%") is None  # a pattern is not an id
+
+
 # --- the cached latest session (MaskingSQLTrackerStore._latest_session) -----------------------------------
 
 import copy as _copy  # noqa: E402
