@@ -196,12 +196,8 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         return tracker
 
     async def has_user_message(self, sender_id: Text, message_id: Text) -> bool:
-        """True when a user event with `message_id` is stored for the sender: one indexed query, so a
-        channel can ask it before every turn (channels.rasa_bridge.earlier_answer)."""
-        if not _MESSAGE_ID.fullmatch(message_id or ""):
-            return False
-        query = {"sender_id": sender_id, "pattern": f'%"message_id": "{message_id}"%'}
-        return await self._run(lambda connection: connection.execute(_HAS_MESSAGE, query).first()) is not None
+        """True when a user event with `message_id` is stored for the sender (answer_to found it)."""
+        return await self.answer_to(sender_id, message_id) is not None
 
     async def answer_to(self, sender_id: Text, message_id: Text) -> Optional[List[Dict[Text, Any]]]:
         """The stored events (as dicts) that followed the user message with `message_id` up to the next user
@@ -250,9 +246,6 @@ _LATEST_SESSION = """
                          WHERE sender_id = :sender_id AND type_name = :session_started))"""
 _LATEST_SESSION_EVENTS = sa.text(f"SELECT data {_LATEST_SESSION} ORDER BY id")
 _LATEST_SESSION_COUNT = sa.text(f"SELECT count(*) {_LATEST_SESSION}")
-_HAS_MESSAGE = sa.text(
-    "SELECT 1 FROM events WHERE sender_id = :sender_id AND type_name = 'user' AND data LIKE :pattern LIMIT 1"
-)
 # The message and the rows after it (a turn writes a few dozen at most; _ANSWER_ROWS bounds a runaway).
 _ANSWER_ROWS = 500
 _ANSWER_TO = sa.text(
